@@ -1,0 +1,44 @@
+"""Who is on the other end of a WebSocket: the session cookie, or an `Authorization` header.
+
+Tokens travel only in the handshake's headers, never in the URL (URLs end up in logs).
+"""
+
+from __future__ import annotations
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.tokens import token_key_from_authorization, user_for_token_key
+
+
+def authorization_header(scope: dict) -> bytes | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            return value
+    return None
+
+
+class TokenHeaderAuthMiddleware(BaseMiddleware):
+    """Replaces the session user with the token's user when the handshake carries a token.
+
+    A present but invalid token leaves the socket anonymous (closed with 4401), even when a
+    session cookie came along: a client that sends a token means that identity.
+    """
+
+    async def __call__(self, scope, receive, send):
+        header = authorization_header(scope)
+        if header is not None:
+            scope = dict(scope)
+            key = token_key_from_authorization(header)
+            user = await database_sync_to_async(user_for_token_key)(key) if key else None
+            scope["user"] = user or AnonymousUser()
+            scope["auth_method"] = "token"
+        else:
+            scope = dict(scope, auth_method="session")
+        return await super().__call__(scope, receive, send)
+
+
+def WebSocketAuthStack(inner):  # noqa: N802  (named like the Channels stacks it wraps)
+    return AuthMiddlewareStack(TokenHeaderAuthMiddleware(inner))

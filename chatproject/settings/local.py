@@ -1,0 +1,18 @@
+"""The embedded default: runs with no external server and no environment at all.
+
+SQLite for the ORM, the in-memory channel layer and an SQLite chat log (unless
+DATABASE_URL / REDIS_URL / MONGO_URL say otherwise). Never use it in production.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "local-development-only-not-secret")
+
+from chatproject.settings.base import *  # noqa: E402,F403
+from chatproject.env import env_bool, env_list  # noqa: E402
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+# The embedded stores (SQLite files) live here.
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405

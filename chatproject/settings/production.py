@@ -1,0 +1,22 @@
+"""Production: every secret comes from the environment, with no default."""
+
+from chatproject.settings.base import *  # noqa: F403
+from chatproject.env import env_bool, env_int, env_str
+
+DEBUG = False
+# Production never falls back to the embedded stores: a missing variable stops start-up.
+for _required in ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "DJANGO_ALLOWED_HOSTS"):
+    env_str(_required)
+
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/operations.md).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -1,0 +1,14 @@
+"""The test suite: the real servers (MariaDB, Redis, the MongoDB wire server) from the environment.
+
+scripts/test sets DATABASE_URL, REDIS_URL and MONGO_URL; tests/conftest.py starts the wire server.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+
+from chatproject.settings.base import *  # noqa: E402,F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only

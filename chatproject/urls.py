@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="rooms:list", permanent=False)),
+    path("accounts/", include("accounts.urls")),
+    path("rooms/", include("rooms.urls")),
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("accounts.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]

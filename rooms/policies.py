@@ -1,0 +1,46 @@
+"""Who may do what in a room: pure functions shared by views, the API, consumers and the admin.
+
+`membership` is the user's row for the room or None; rules never touch the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rooms.models import Membership, Room
+
+MANAGING_ROLES = {Membership.Role.OWNER, Membership.Role.MODERATOR}
+
+
+def is_active_member(membership: Membership | None) -> bool:
+    return membership is not None and not membership.is_banned
+
+
+def can_view(*, membership: Membership | None, room: Room) -> bool:
+    """Read a room's messages and open its socket. Public rooms are open to any signed-in user."""
+    if membership is not None and membership.is_banned:
+        return False
+    return not room.is_private or is_active_member(membership)
+
+
+def can_join(*, membership: Membership | None, room: Room) -> bool:
+    return not room.is_private and not room.is_archived and membership is None
+
+
+def is_muted(*, membership: Membership | None, now: datetime) -> bool:
+    return membership is not None and membership.muted_until is not None and membership.muted_until > now
+
+
+def can_post(*, membership: Membership | None, room: Room, now: datetime) -> bool:
+    return can_view(membership=membership, room=room) and not room.is_read_only and not is_muted(
+        membership=membership, now=now
+    )
+
+
+def can_manage_members(*, membership: Membership | None) -> bool:
+    """Add or remove members of a private room."""
+    return is_active_member(membership) and membership.role == Membership.Role.OWNER
+
+
+def can_moderate(*, membership: Membership | None) -> bool:
+    return is_active_member(membership) and membership.role in MANAGING_ROLES

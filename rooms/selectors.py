@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+
+from rooms.models import Membership, Room
+
+
+def membership_get(*, room: Room, user: AbstractBaseUser) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(room=room, user=user).first()
+
+
+def rooms_public(*, exclude_archived: bool = True) -> QuerySet[Room]:
+    rooms = Room.objects.filter(is_private=False)
+    if exclude_archived:
+        rooms = rooms.filter(is_archived=False)
+    return _with_member_count(rooms)
+
+
+def rooms_of_user(*, user: AbstractBaseUser) -> QuerySet[Room]:
+    return _with_member_count(
+        Room.objects.filter(memberships__user=user, memberships__banned_at__isnull=True)
+    )
+
+
+def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:
+    """Public rooms not archived, plus every room the user is an active member of."""
+    mine = Membership.objects.filter(user=user, banned_at__isnull=True).values("room_id")
+    banned = Membership.objects.filter(user=user, banned_at__isnull=False).values("room_id")
+    return _with_member_count(
+        Room.objects.filter(Q(is_private=False, is_archived=False) | Q(pk__in=mine)).exclude(pk__in=banned)
+    )
+
+
+def room_members(*, room: Room) -> QuerySet[Membership]:
+    return room.memberships.filter(banned_at__isnull=True).select_related("user").order_by("user__username")
+
+
+def _with_member_count(rooms: QuerySet[Room]) -> QuerySet[Room]:
+    return rooms.annotate(
+        member_count=Count("memberships", filter=Q(memberships__banned_at__isnull=True), distinct=True)
+    ).order_by("name", "pk")
