@@ -1,0 +1,223 @@
+"""The room WebSocket endpoint `/ws/rooms/<slug>/` (docs/protocol.md).
+
+A thin adapter: decode a frame, authorize, call a service, reply. Ordering and gap filling
+live in messages.delivery, the wire format in messages.protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.signals import session_group
+from messages import protocol
+from messages.chatlog import ChatLogUnavailable, get_chatlog
+from messages.delivery import RoomStream
+from messages.groups import room_group, user_group
+from messages.presence import presence_join, presence_leave, presence_refresh
+from messages.services import PostRejected, message_post
+from rooms import policies
+from rooms.models import Membership, Room
+
+logger = logging.getLogger(__name__)
+
+
+@database_sync_to_async
+def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membership | None]:
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None, None
+    return room, Membership.objects.filter(room=room, user_id=user_id).first()
+
+
+def _room_payload(room: Room) -> dict:
+    return {"slug": room.slug, "name": room.name, "topic": room.topic, "is_private": room.is_private,
+            "is_locked": room.is_read_only}
+
+
+class RoomChatConsumer(AsyncWebsocketConsumer):
+    stream: RoomStream | None = None
+    presence_task: asyncio.Task | None = None
+    groups_joined: tuple[str, ...] = ()
+
+    # --- connection lifecycle ----------------------------------------------------------
+
+    async def connect(self) -> None:
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            return await self._refuse(protocol.CLOSE_UNAUTHENTICATED)
+        room, membership = await _room_and_membership(self.scope["url_route"]["kwargs"]["slug"], user.pk)
+        if room is None:
+            return await self._refuse(protocol.CLOSE_NOT_FOUND)
+        if not policies.can_view(membership=membership, room=room):
+            return await self._refuse(protocol.CLOSE_FORBIDDEN)
+        self.room, self.user = room, {"id": user.pk, "username": user.get_username()}
+        self.connection_id = uuid.uuid4().hex[:12]
+        self.last_typing = (0.0, False)
+
+        # Subscribe before reading last_seq: anything stored after that read then reaches us.
+        groups = [room_group(room.pk), user_group(user.pk)]
+        session = self.scope.get("session")
+        if self.scope.get("auth_method") == "session" and session is not None and session.session_key:
+            groups.append(session_group(session.session_key))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = tuple(groups)
+        await self.accept()
+
+        chatlog = get_chatlog()
+        try:
+            last_seq = await chatlog.last_seq(room_id=room.pk)
+        except ChatLogUnavailable:
+            return await self._unavailable_close()
+        self.stream = RoomStream(chatlog=chatlog, room_id=room.pk, room_slug=room.slug,
+                                 send_text=self._send_text, delivered_seq=last_seq)
+        online, changed = await presence_join(room_id=room.pk, user_id=user.pk, username=self.user["username"],
+                                              connection_id=self.connection_id)
+        await self._send_frame(protocol.hello_frame(room=_room_payload(room), user=self.user, last_seq=last_seq,
+                                                    online=online))
+        if changed:
+            await self._broadcast_presence(online)
+        self.presence_task = asyncio.create_task(self._keep_presence())
+
+        # `?after_seq=N` resumes in the handshake, before any live message can interleave.
+        after_seq = self._handshake_after_seq()
+        if after_seq is not None:
+            await self._resume(after_seq)
+
+    async def disconnect(self, code: int) -> None:
+        if self.presence_task is not None:
+            self.presence_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.presence_task
+        if self.stream is not None:
+            try:
+                online, changed = await presence_leave(room_id=self.room.pk, user_id=self.user["id"],
+                                                       username=self.user["username"], connection_id=self.connection_id)
+                if changed:
+                    await self._broadcast_presence(online)
+            except Exception:  # presence heals by expiry; never fail a disconnect on it
+                logger.exception("presence leave failed")
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _refuse(self, code: int) -> None:
+        # Accept first: closing before accept() gives the client a bare HTTP 403 with no code.
+        await self.accept()
+        await self.close(code)
+
+    async def _unavailable_close(self) -> None:
+        await self._send_frame(protocol.error_frame(protocol.UNAVAILABLE, "Messages cannot be read right now; reconnect later."))
+        await self.close(protocol.CLOSE_TRY_AGAIN_LATER)
+
+    def _handshake_after_seq(self) -> int | None:
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after_seq")
+        if values and values[0].isdigit():
+            return int(values[0])
+        return None
+
+    # --- client frames -------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.stream is None:
+            return
+        try:
+            frame = protocol.parse_client_frame(text_data, bytes_data)
+        except protocol.ProtocolError as error:
+            return await self._send_frame(error.frame())
+        if isinstance(frame, protocol.SendFrame):
+            await self._send_message(frame)
+        elif isinstance(frame, protocol.ResumeFrame):
+            await self._resume(frame.after_seq)
+        else:
+            await self._typing(frame.active)
+
+    async def _send_message(self, frame: protocol.SendFrame) -> None:
+        try:
+            posted = await message_post(room_id=self.room.pk, user_id=self.user["id"], username=self.user["username"],
+                                        client_id=frame.client_id, body=frame.body)
+        except PostRejected as error:
+            return await self._send_frame(
+                protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra))
+        await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
+        if posted.created:
+            await self._deliver(posted.message.seq, posted.frame_text)
+
+    async def _resume(self, after_seq: int) -> None:
+        try:
+            await self.stream.resume(after_seq=after_seq, cap=settings.CHAT_RESUME_MAX_MESSAGES)
+        except ChatLogUnavailable:
+            await self._unavailable_close()
+
+    async def _typing(self, active: bool) -> None:
+        # Ephemeral and throttled: at most one "active" per interval, "inactive" only after an "active".
+        now = time.monotonic()
+        last_at, last_active = self.last_typing
+        if active and last_active and now - last_at < settings.CHAT_TYPING_INTERVAL_SECONDS:
+            return
+        if not active and not last_active:
+            return
+        self.last_typing = (now, active)
+        await self.channel_layer.group_send(
+            room_group(self.room.pk),
+            {"type": "chat.typing", "user": self.user, "active": active, "sender": self.channel_name},
+        )
+
+    # --- channel-layer events ---------------------------------------------------------
+
+    async def chat_message(self, event: dict) -> None:
+        await self._deliver(event["seq"], event["text"])
+
+    async def chat_typing(self, event: dict) -> None:
+        if event["sender"] != self.channel_name:
+            await self._send_frame(protocol.typing_frame(user=event["user"], active=event["active"]))
+
+    async def chat_presence(self, event: dict) -> None:
+        await self._send_frame(protocol.presence_frame(event["online"]))
+
+    async def session_ended(self, event: dict) -> None:
+        await self.close(protocol.CLOSE_SESSION_ENDED)
+
+    async def member_banned(self, event: dict) -> None:
+        if event["room_id"] == self.room.pk:
+            await self.close(protocol.CLOSE_FORBIDDEN)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _deliver(self, seq: int, text: str) -> None:
+        if self.stream is None:
+            return
+        try:
+            await self.stream.deliver(seq=seq, text=text)
+        except ChatLogUnavailable:
+            # A gap we cannot fill: better a reconnect-and-resume than a silent hole.
+            await self._unavailable_close()
+
+    async def _keep_presence(self) -> None:
+        interval = settings.CHAT_PRESENCE_TTL_SECONDS / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                online, healed = await presence_refresh(room_id=self.room.pk, user_id=self.user["id"],
+                                                        username=self.user["username"], connection_id=self.connection_id)
+                if healed:
+                    await self._broadcast_presence(online)
+            except Exception:
+                logger.exception("presence refresh failed; will retry")
+
+    async def _broadcast_presence(self, online: list[dict]) -> None:
+        await self.channel_layer.group_send(room_group(self.room.pk), {"type": "chat.presence", "online": online})
+
+    async def _send_frame(self, frame: dict) -> None:
+        await self.send(text_data=protocol.encode(frame))
+
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)

@@ -1,0 +1,26 @@
+"""One redis-py asyncio client per running event loop (clients are bound to their loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+import redis.asyncio as redis
+from django.conf import settings
+
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.Redis] = weakref.WeakKeyDictionary()
+
+
+def get_redis() -> redis.Redis:
+    loop = asyncio.get_running_loop()
+    client = _per_loop.get(loop)
+    if client is None:
+        # No socket timeout on purpose: redis-py 8 changed it to 5 s (shared/STACK-NOTES.md).
+        client = _per_loop[loop] = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return client
+
+
+async def close_redis() -> None:
+    client = _per_loop.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()

@@ -1,0 +1,101 @@
+"""Posting messages: the one path every sender (WebSocket, API, STOMP) goes through.
+
+Order matters: authorize, acknowledge an idempotent resend, check the posting rules and the
+rate limit, store, and only then broadcast. Nobody sees a message the log has not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from messages import protocol
+from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog
+from messages.groups import room_group
+from messages.ratelimit import send_rate_hit
+from rooms import policies
+from rooms.models import Membership, Room
+
+logger = logging.getLogger(__name__)
+
+
+class PostRejected(Exception):
+    """The message was not stored; `code` is a protocol error code."""
+
+    def __init__(self, code: str, detail: str, **extra) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message: StoredMessage
+    payload: dict  # the message's wire form
+    frame_text: str  # the encoded `message.new` frame, encoded once for every recipient
+    created: bool
+
+    @classmethod
+    def of(cls, message: StoredMessage, *, room_slug: str, created: bool) -> Posted:
+        payload = protocol.message_payload(message, room_slug=room_slug)
+        return cls(message, payload, protocol.encode(protocol.new_message_frame(payload)), created)
+
+
+@database_sync_to_async
+def _fresh_room_and_membership(room_id: int, user_id: int) -> tuple[Room, Membership | None]:
+    # Read fresh on every send so that a mute, ban or lock takes effect at once.
+    room = Room.objects.get(pk=room_id)
+    return room, Membership.objects.filter(room_id=room_id, user_id=user_id).first()
+
+
+async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
+    """Store a message and broadcast it to the room. Raises PostRejected."""
+    room, membership = await _fresh_room_and_membership(room_id, user_id)
+    if not policies.can_view(membership=membership, room=room):
+        raise PostRejected(protocol.FORBIDDEN, "You are not allowed in this room.")
+    chatlog = get_chatlog()
+    try:
+        existing = await chatlog.find_by_client_id(room_id=room.pk, author_id=user_id, client_id=client_id)
+        if existing is not None:
+            return Posted.of(existing, room_slug=room.slug, created=False)
+        _check_can_post(room, membership)
+        decision = await send_rate_hit(user_id=user_id, room_id=room.pk)
+        if not decision.allowed:
+            retry_after = round(decision.retry_after, 2)
+            raise PostRejected(protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.",
+                               retry_after=retry_after)
+        result: AppendResult = await chatlog.append(
+            room_id=room.pk, author_id=user_id, author_username=username, client_id=client_id, body=body
+        )
+    except ChatLogUnavailable:
+        logger.exception("chat log unavailable while posting to room %s", room.pk)
+        raise PostRejected(protocol.UNAVAILABLE, "Messages cannot be stored right now; retry later.") from None
+    posted = Posted.of(result.message, room_slug=room.slug, created=result.created)
+    if posted.created:
+        await broadcast_message(room_id=room.pk, seq=posted.message.seq, frame_text=posted.frame_text)
+    return posted
+
+
+def _check_can_post(room: Room, membership: Membership | None) -> None:
+    if room.is_read_only:
+        raise PostRejected(protocol.FORBIDDEN, "This room is locked: it is read-only.")
+    if policies.is_muted(membership=membership, now=timezone.now()):
+        raise PostRejected(protocol.FORBIDDEN, f"You are muted until {membership.muted_until.isoformat()}.")
+    if not policies.can_post(membership=membership, room=room, now=timezone.now()):
+        raise PostRejected(protocol.FORBIDDEN, "You cannot post in this room.")
+
+
+async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:
+    """Tell every socket of the room, on every process. The frame is encoded once here, not
+    once per recipient. A failure loses nothing: the message is stored, and consumers fill
+    sequence gaps from the log."""
+    event = {"type": "chat.message", "seq": seq, "text": frame_text}
+    try:
+        await get_channel_layer().group_send(room_group(room_id), event)
+    except Exception:
+        logger.exception("broadcast to room %s failed; receivers will fill the gap from the log", room_id)

@@ -1,0 +1,77 @@
+"""Fixtures shared by the whole suite: the real servers and a clean slate for each test.
+
+The ORM runs on MariaDB (scripts/test sets DATABASE_URL), the channel layer, rate limits
+and presence on Redis (REDIS_URL), and the chat log on a mongoeco MongoDB wire server that
+this file starts once per run in its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.support.processes import MongoEcoProcess
+
+REAL_MONGO_URL = os.environ.get("MONGO_URL")
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    return [
+        f"ORM database: {engine} ({settings.DATABASES['default'].get('HOST') or 'local file'})",
+        f"channel layer: {layer}; redis: {settings.REDIS_URL or 'none'}",
+        f"real MongoDB: {REAL_MONGO_URL or 'not set (MONGO_URL); the mongoeco wire server only'}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def mongoeco_server():
+    server = MongoEcoProcess.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_chat_log(mongoeco_server):
+    """Point the app's chat log at the wire server, in a database of this run's own."""
+    settings.CHAT_LOG = {
+        **settings.CHAT_LOG,
+        "BACKEND": "mongo",
+        "MONGO_URL": mongoeco_server.uri,
+        "MONGO_DB": f"chat_test_{uuid.uuid4().hex[:8]}",
+        "MONGO_WRITE_CONCERN": "1",
+    }
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_in_process_state():
+    from messages.presence import memory_presence
+    from messages.ratelimit import memory_buckets
+
+    memory_presence.clear()
+    memory_buckets.clear()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_redis():
+    """Forget rate-limit and presence keys left by an earlier run on the same Redis database."""
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter(match="chat:*", count=1000):
+            client.delete(key)
+        client.close()
+    yield
+
+
+@pytest.fixture
+def database_vendor(db) -> str:
+    return connection.vendor

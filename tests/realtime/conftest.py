@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import RoomFactory, UserFactory, token_for
+from tests.support.servers import start_daphne
+
+
+@pytest.fixture(scope="module")
+def daphne_pair(django_db_setup, django_db_blocker):
+    """Two daphne processes sharing Redis, MariaDB and the chat log, for the whole module.
+
+    They keep no database connection open between requests (CONN_MAX_AGE=0), so each
+    test's flush of the database does not wait on them.
+    """
+    with django_db_blocker.unblock():
+        first = start_daphne("a")
+        try:
+            second = start_daphne("b")
+        except Exception:
+            first.stop()
+            raise
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+@pytest.fixture
+def server_a(daphne_pair, transactional_db):
+    return daphne_pair[0]
+
+
+@pytest.fixture
+def server_b(daphne_pair, transactional_db):
+    return daphne_pair[1]
+
+
+@pytest.fixture
+def make_user(transactional_db):
+    def make(**kwargs):
+        user = UserFactory(**kwargs)
+        user.token = token_for(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def room(transactional_db):
+    return RoomFactory()
+
+
+def room_url(server, room) -> str:
+    return f"{server.ws_url}/ws/rooms/{room.slug}/"

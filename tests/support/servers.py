@@ -1,0 +1,34 @@
+"""Start daphne processes that share this test run's MariaDB database, Redis and chat log."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+from tests.support.processes import DaphneProcess
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    db = connection.settings_dict  # the test database, once pytest-django has created it
+    if db["ENGINE"].endswith("mysql"):
+        database_url = (f"mysql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}:"
+                        f"{db['PORT'] or 3306}/{db['NAME']}")
+    else:
+        database_url = f"sqlite:///{db['NAME']}"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "chatproject.settings.test",
+        "DATABASE_URL": database_url,
+        "MONGO_URL": settings.CHAT_LOG["MONGO_URL"],
+        "MONGO_DB": settings.CHAT_LOG["MONGO_DB"],
+        "MONGO_WRITE_CONCERN": str(settings.CHAT_LOG["MONGO_WRITE_CONCERN"]),
+    }
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    env.update(overrides)
+    return env
+
+
+def start_daphne(name: str, **overrides: str) -> DaphneProcess:
+    return DaphneProcess(env=server_env(**overrides), name=name)

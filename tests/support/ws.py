@@ -1,0 +1,78 @@
+"""A real WebSocket client (the `websockets` library) speaking the room protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import websockets
+
+QUIET_TYPES = {"presence", "typing"}
+
+
+class ChatClient:
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.hello: dict | None = None
+
+    @classmethod
+    async def open(cls, url: str, *, token: str | None = None, cookie: str | None = None,
+                   origin: str | None = None, expect_hello: bool = True) -> ChatClient:
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if cookie:
+            headers["Cookie"] = cookie
+        ws = await websockets.connect(url, additional_headers=headers, origin=origin, open_timeout=10,
+                                      max_size=2**22)
+        client = cls(ws)
+        if expect_hello:
+            client.hello = await client.expect("hello")
+        return client
+
+    async def send(self, frame: dict[str, Any] | str | bytes) -> None:
+        await self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+
+    async def send_message(self, client_id: str, body: str) -> None:
+        await self.send({"type": "message.send", "client_id": client_id, "body": body})
+
+    async def next_frame(self, timeout: float = 5, *, include_quiet: bool = False) -> dict:
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if include_quiet or frame["type"] not in QUIET_TYPES:
+                return frame
+
+    async def expect(self, frame_type: str, timeout: float = 5) -> dict:
+        frame = await self.next_frame(timeout, include_quiet=frame_type in QUIET_TYPES)
+        while frame_type in QUIET_TYPES and frame["type"] != frame_type:
+            frame = await self.next_frame(timeout, include_quiet=True)
+        assert frame["type"] == frame_type, f"expected {frame_type}, got {frame}"
+        return frame
+
+    async def messages(self, count: int, timeout: float = 10) -> list[dict]:
+        """The next `count` message.new payloads, failing on any other frame."""
+        received = []
+        for _ in range(count):
+            frame = await self.next_frame(timeout)
+            assert frame["type"] == "message.new", f"expected message.new, got {frame}"
+            received.append(frame["message"])
+        return received
+
+    async def assert_silent(self, seconds: float = 0.5, *, include_quiet: bool = False) -> None:
+        try:
+            frame = await self.next_frame(seconds, include_quiet=include_quiet)
+        except TimeoutError:
+            return
+        raise AssertionError(f"expected no frame, got {frame}")
+
+    async def close_code(self, timeout: float = 5) -> int:
+        """Wait for the server to close the socket; its close code."""
+        try:
+            while True:
+                await asyncio.wait_for(self.ws.recv(), timeout)
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else 1006
+
+    async def close(self) -> None:
+        await self.ws.close()
