@@ -9,5 +9,7 @@ urlpatterns = [
     path("rooms/", include("rooms.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.api_urls")),
+    path("api/", include("rooms.api_urls")),
+    path("api/", include("messages.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -42,3 +42,7 @@ def _with_member_count(rooms: QuerySet[Room]) -> QuerySet[Room]:
     return rooms.annotate(
         member_count=Count("memberships", filter=Q(memberships__banned_at__isnull=True), distinct=True)
     ).order_by("name", "pk")
+
+
+def room_with_member_count(*, room_id: int) -> Room:
+    return _with_member_count(Room.objects.filter(pk=room_id)).get()

@@ -50,6 +50,25 @@ def _session_chat_log(mongoeco_server):
 
 
 @pytest.fixture(autouse=True)
+async def _close_loop_clients():
+    """Clients are bound to the test's event loop: close them before the loop goes."""
+    yield
+    from messages.chatlog import close_chatlogs
+    from messages.redis_client import close_redis
+
+    await close_chatlogs()
+    await close_redis()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_sync_chatlog():
+    yield
+    from messages.chatlog import close_sync_chatlog
+
+    close_sync_chatlog()
+
+
+@pytest.fixture(autouse=True)
 def _clean_in_process_state():
     from messages.presence import memory_presence
     from messages.ratelimit import memory_buckets

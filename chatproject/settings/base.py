@@ -139,9 +139,11 @@ LOGIN_REDIRECT_URL = "rooms:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 REST_FRAMEWORK = {
+    # The token class comes first so that an unauthenticated request gets 401 with
+    # `WWW-Authenticate: Bearer` rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

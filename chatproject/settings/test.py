@@ -12,3 +12,7 @@ from chatproject.settings.base import *  # noqa: E402,F403
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+
+# Serve static files straight from static/ (no collectstatic), as daphne does for the browser tests.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -79,3 +79,9 @@ def run_sync(call: Callable[[ChatLog], Awaitable[T]], timeout: float = 30) -> T:
         return await call(get_chatlog())
 
     return asyncio.run_coroutine_threadsafe(runner(), _bridge.loop()).result(timeout)
+
+
+def close_sync_chatlog() -> None:
+    """Close the sync bridge's repository (at process exit)."""
+    if _bridge._loop is not None:
+        asyncio.run_coroutine_threadsafe(close_chatlogs(), _bridge._loop).result(10)

@@ -1,0 +1,169 @@
+"""`/api/rooms/<slug>/messages/`: history from the chat log, and posting without a socket."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messages import protocol
+from messages.chatlog import ChatLogUnavailable, run_sync
+from messages.services import PostRejected, message_post
+from rooms.api import access_room_for_api
+
+HISTORY_MAX_LIMIT = 100
+HISTORY_DEFAULT_LIMIT = 50
+SEQ_MAX = 2**53  # beyond any room's size; keeps query parameters inside a JSON-safe integer
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Messages cannot be read or stored right now; retry later."
+    default_code = protocol.UNAVAILABLE
+
+
+class PostForbidden(APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = protocol.FORBIDDEN
+
+
+class AuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class MessageSerializer(serializers.Serializer):
+    """The message object of the WebSocket protocol (docs/protocol.md)."""
+
+    id = serializers.CharField()
+    seq = serializers.IntegerField()
+    room = serializers.CharField()
+    author = AuthorSerializer()
+    body = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    client_id = serializers.CharField()
+    deleted_at = serializers.DateTimeField(allow_null=True)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1, max_value=SEQ_MAX)
+    after = serializers.IntegerField(required=False, min_value=0, max_value=SEQ_MAX)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=HISTORY_MAX_LIMIT,
+                                     default=HISTORY_DEFAULT_LIMIT)
+
+    def validate(self, attrs):
+        if "before" in attrs and "after" in attrs:
+            raise serializers.ValidationError({"before": "Give either 'before' or 'after', not both."})
+        return attrs
+
+
+class PostMessageSerializer(serializers.Serializer):
+    client_id = serializers.CharField(min_length=1, max_length=protocol.CLIENT_ID_MAX_LENGTH, trim_whitespace=False)
+    body = serializers.CharField(trim_whitespace=False, allow_blank=True,
+                                 max_length=settings.CHAT_MAX_FRAME_BYTES)
+
+    def validate_client_id(self, value: str) -> str:
+        return _protocol_validated(protocol.validate_client_id, value)
+
+    def validate_body(self, value: str) -> str:
+        return _protocol_validated(protocol.validate_body, value)
+
+
+def _protocol_validated(validator, value):
+    # The API applies exactly the WebSocket protocol's rules, with the same messages.
+    try:
+        return validator(value)
+    except protocol.ProtocolError as error:
+        raise serializers.ValidationError(error.detail, code=error.code) from None
+
+
+def _page_url(request, **params) -> str:
+    query = request.query_params.copy()
+    for key in ("before", "after"):
+        query.pop(key, None)
+    query.update({key: str(value) for key, value in params.items()})
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class RoomMessagesAPIView(APIView):
+    @extend_schema(
+        summary="Message history in seq order (oldest first), cursor-paginated",
+        parameters=[
+            OpenApiParameter("before", OpenApiTypes.INT, description="Messages with seq below this (default: the newest)."),
+            OpenApiParameter("after", OpenApiTypes.INT, description="Messages with seq above this."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {HISTORY_MAX_LIMIT} (default {HISTORY_DEFAULT_LIMIT})."),
+        ],
+        responses={200: inline_serializer("MessagePage", {
+            "results": MessageSerializer(many=True),
+            "next": serializers.URLField(allow_null=True, help_text="Newer messages."),
+            "previous": serializers.URLField(allow_null=True, help_text="Older messages."),
+        })},
+    )
+    def get(self, request, slug: str):
+        room, _ = access_room_for_api(request.user, slug)
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        limit = params["limit"]
+
+        async def read(log):
+            if "after" in params:
+                page = await log.page_after(room_id=room.pk, after_seq=params["after"], limit=limit)
+            else:
+                page = await log.page_before(room_id=room.pk, before_seq=params.get("before"), limit=limit)
+            return page, await log.last_seq(room_id=room.pk)
+
+        try:
+            page, last_seq = run_sync(read)
+        except ChatLogUnavailable:
+            raise ServiceUnavailable from None
+        results = [protocol.message_payload(message, room_slug=room.slug) for message in page]
+        if page:
+            older = page[0].seq > 1
+            newer = page[-1].seq < last_seq
+            oldest, newest = page[0].seq, page[-1].seq
+        else:  # an empty page: point back toward where messages are
+            older = params.get("after", 0) > 0 and last_seq > 0
+            newer = False
+            oldest = min(params.get("after", last_seq) + 1, last_seq + 1)
+            newest = 0
+        return Response({
+            "results": results,
+            "next": _page_url(request, after=newest) if newer else None,
+            "previous": _page_url(request, before=oldest) if older else None,
+        })
+
+    @extend_schema(
+        summary="Post a message, with the WebSocket send's rules and guarantees",
+        request=PostMessageSerializer,
+        responses={
+            201: OpenApiResponse(MessageSerializer, description="Stored and broadcast."),
+            200: OpenApiResponse(MessageSerializer, description="Already stored under this client_id; not broadcast again."),
+            400: OpenApiResponse(description="Invalid field (field-level messages)."),
+            403: OpenApiResponse(description="Muted, banned or the room is locked."),
+            404: OpenApiResponse(description="No such room, or not visible to the caller."),
+            429: OpenApiResponse(description="Rate limited; see Retry-After."),
+            503: OpenApiResponse(description="The chat log is unavailable; retry later with the same client_id."),
+        },
+    )
+    def post(self, request, slug: str):
+        room, _ = access_room_for_api(request.user, slug)
+        serializer = PostMessageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        try:
+            posted = run_sync(lambda log: message_post(
+                room_id=room.pk, user_id=user.pk, username=user.get_username(),
+                client_id=serializer.validated_data["client_id"], body=serializer.validated_data["body"],
+            ))
+        except PostRejected as error:
+            if error.code == protocol.RATE_LIMITED:
+                raise Throttled(wait=error.extra["retry_after"], detail=error.detail) from None
+            if error.code == protocol.UNAVAILABLE:
+                raise ServiceUnavailable from None
+            raise PostForbidden(error.detail) from None
+        return Response(posted.payload, status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from messages import api
+
+urlpatterns = [
+    path("rooms/<slug:slug>/messages/", api.RoomMessagesAPIView.as_view(), name="api-room-messages"),
+]
