@@ -32,10 +32,18 @@ class ChatClient:
         return client
 
     async def send(self, frame: dict[str, Any] | str | bytes) -> None:
-        await self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+        # Raw UTF-8, as browsers' JSON.stringify sends it (\u escapes would count 6-12 bytes a character).
+        await self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame, ensure_ascii=False))
 
     async def send_message(self, client_id: str, body: str) -> None:
         await self.send({"type": "message.send", "client_id": client_id, "body": body})
+
+    async def post(self, client_id: str, body: str) -> dict:
+        """Send a message and wait for its ack and its own message.new; the stored message."""
+        await self.send_message(client_id, body)
+        ack = await self.expect("message.ack")
+        assert (await self.messages(1))[0] == ack["message"]
+        return ack["message"]
 
     async def next_frame(self, timeout: float = 5, *, include_quiet: bool = False) -> dict:
         while True:
@@ -65,6 +73,33 @@ class ChatClient:
         except TimeoutError:
             return
         raise AssertionError(f"expected no frame, got {frame}")
+
+    async def presence_becomes(self, usernames: set[str], timeout: float = 10) -> None:
+        """Read presence frames until one lists exactly `usernames` online."""
+        seen = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                frame = await self.next_frame(left, include_quiet=True)
+            except TimeoutError:
+                break
+            if frame["type"] == "presence":
+                online = {user["username"] for user in frame["online"]}
+                if online == usernames:
+                    return
+                seen.append(online)
+        raise AssertionError(f"presence never became {usernames}; saw {seen}")
+
+    async def frames_within(self, seconds: float) -> list[dict]:
+        """Every frame (presence and typing included) that arrives within `seconds`."""
+        frames = []
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                frames.append(await self.next_frame(left, include_quiet=True))
+            except TimeoutError:
+                break
+        return frames
 
     async def close_code(self, timeout: float = 5) -> int:
         """Wait for the server to close the socket; its close code."""
