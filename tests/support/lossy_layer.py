@@ -1,0 +1,38 @@
+"""A channels-redis layer that loses and reorders room messages on purpose.
+
+It proves the claim that the channel layer is only a hint: consumers must fill every gap
+from the chat log. Selected by the test settings when CHAT_TEST_LOSSY_LAYER=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels_redis.core import RedisChannelLayer
+
+DROP_EVERY = 3  # seq 2, 5, 8, ... never reach the other sockets through the layer
+DELAY_EVERY = 5  # seq 5, 10, ... arrive late, after later messages (when not dropped)
+DELAY_SECONDS = 0.3
+
+
+def fate(seq: int) -> str:
+    if seq % DROP_EVERY == 2:
+        return "drop"
+    if seq % DELAY_EVERY == 0:
+        return "delay"
+    return "send"
+
+
+class LossyRedisChannelLayer(RedisChannelLayer):
+    async def group_send(self, group, message):
+        if message.get("type") != "chat.message":
+            return await super().group_send(group, message)
+        match fate(message["seq"]):
+            case "drop":
+                return None
+            case "delay":
+                asyncio.get_running_loop().call_later(
+                    DELAY_SECONDS, lambda: asyncio.ensure_future(super(LossyRedisChannelLayer, self).group_send(group, message)))
+                return None
+            case _:
+                return await super().group_send(group, message)
