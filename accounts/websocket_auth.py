@@ -40,5 +40,5 @@ class TokenHeaderAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
-def WebSocketAuthStack(inner):  # noqa: N802  (named like the Channels stacks it wraps)
+def WebSocketAuthStack(inner):
     return AuthMiddlewareStack(TokenHeaderAuthMiddleware(inner))

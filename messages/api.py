@@ -52,8 +52,9 @@ class MessageSerializer(serializers.Serializer):
 class HistoryQuerySerializer(serializers.Serializer):
     before = serializers.IntegerField(required=False, min_value=1, max_value=SEQ_MAX)
     after = serializers.IntegerField(required=False, min_value=0, max_value=SEQ_MAX)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=HISTORY_MAX_LIMIT,
-                                     default=HISTORY_DEFAULT_LIMIT)
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT
+    )
 
     def validate(self, attrs):
         if "before" in attrs and "after" in attrs:
@@ -63,8 +64,7 @@ class HistoryQuerySerializer(serializers.Serializer):
 
 class PostMessageSerializer(serializers.Serializer):
     client_id = serializers.CharField(min_length=1, max_length=protocol.CLIENT_ID_MAX_LENGTH, trim_whitespace=False)
-    body = serializers.CharField(trim_whitespace=False, allow_blank=True,
-                                 max_length=settings.CHAT_MAX_FRAME_BYTES)
+    body = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=settings.CHAT_MAX_FRAME_BYTES)
 
     def validate_client_id(self, value: str) -> str:
         return _protocol_validated(protocol.validate_client_id, value)
@@ -93,15 +93,24 @@ class RoomMessagesAPIView(APIView):
     @extend_schema(
         summary="Message history in seq order (oldest first), cursor-paginated",
         parameters=[
-            OpenApiParameter("before", OpenApiTypes.INT, description="Messages with seq below this (default: the newest)."),
+            OpenApiParameter(
+                "before", OpenApiTypes.INT, description="Messages with seq below this (default: the newest)."
+            ),
             OpenApiParameter("after", OpenApiTypes.INT, description="Messages with seq above this."),
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {HISTORY_MAX_LIMIT} (default {HISTORY_DEFAULT_LIMIT})."),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"1 to {HISTORY_MAX_LIMIT} (default {HISTORY_DEFAULT_LIMIT})."
+            ),
         ],
-        responses={200: inline_serializer("MessagePage", {
-            "results": MessageSerializer(many=True),
-            "next": serializers.URLField(allow_null=True, help_text="Newer messages."),
-            "previous": serializers.URLField(allow_null=True, help_text="Older messages."),
-        })},
+        responses={
+            200: inline_serializer(
+                "MessagePage",
+                {
+                    "results": MessageSerializer(many=True),
+                    "next": serializers.URLField(allow_null=True, help_text="Newer messages."),
+                    "previous": serializers.URLField(allow_null=True, help_text="Older messages."),
+                },
+            )
+        },
     )
     def get(self, request, slug: str):
         room, _ = access_room_for_api(request.user, slug)
@@ -131,18 +140,22 @@ class RoomMessagesAPIView(APIView):
             newer = False
             oldest = min(params.get("after", last_seq) + 1, last_seq + 1)
             newest = 0
-        return Response({
-            "results": results,
-            "next": _page_url(request, after=newest) if newer else None,
-            "previous": _page_url(request, before=oldest) if older else None,
-        })
+        return Response(
+            {
+                "results": results,
+                "next": _page_url(request, after=newest) if newer else None,
+                "previous": _page_url(request, before=oldest) if older else None,
+            }
+        )
 
     @extend_schema(
         summary="Post a message, with the WebSocket send's rules and guarantees",
         request=PostMessageSerializer,
         responses={
             201: OpenApiResponse(MessageSerializer, description="Stored and broadcast."),
-            200: OpenApiResponse(MessageSerializer, description="Already stored under this client_id; not broadcast again."),
+            200: OpenApiResponse(
+                MessageSerializer, description="Already stored under this client_id; not broadcast again."
+            ),
             400: OpenApiResponse(description="Invalid field (field-level messages)."),
             403: OpenApiResponse(description="Muted, banned or the room is locked."),
             404: OpenApiResponse(description="No such room, or not visible to the caller."),
@@ -156,10 +169,15 @@ class RoomMessagesAPIView(APIView):
         serializer.is_valid(raise_exception=True)
         user = request.user
         try:
-            posted = run_sync(lambda log: message_post(
-                room_id=room.pk, user_id=user.pk, username=user.get_username(),
-                client_id=serializer.validated_data["client_id"], body=serializer.validated_data["body"],
-            ))
+            posted = run_sync(
+                lambda log: message_post(
+                    room_id=room.pk,
+                    user_id=user.pk,
+                    username=user.get_username(),
+                    client_id=serializer.validated_data["client_id"],
+                    body=serializer.validated_data["body"],
+                )
+            )
         except PostRejected as error:
             if error.code == protocol.RATE_LIMITED:
                 raise Throttled(wait=error.extra["retry_after"], detail=error.detail) from None

@@ -39,8 +39,13 @@ def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membersh
 
 
 def _room_payload(room: Room) -> dict:
-    return {"slug": room.slug, "name": room.name, "topic": room.topic, "is_private": room.is_private,
-            "is_locked": room.is_read_only}
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "topic": room.topic,
+        "is_private": room.is_private,
+        "is_locked": room.is_read_only,
+    }
 
 
 class RoomChatConsumer(AsyncWebsocketConsumer):
@@ -78,12 +83,15 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
             last_seq = await chatlog.last_seq(room_id=room.pk)
         except ChatLogUnavailable:
             return await self._unavailable_close()
-        self.stream = RoomStream(chatlog=chatlog, room_id=room.pk, room_slug=room.slug,
-                                 send_text=self._send_text, delivered_seq=last_seq)
-        online, changed = await presence_join(room_id=room.pk, user_id=user.pk, username=self.user["username"],
-                                              connection_id=self.connection_id)
-        await self._send_frame(protocol.hello_frame(room=_room_payload(room), user=self.user, last_seq=last_seq,
-                                                    online=online))
+        self.stream = RoomStream(
+            chatlog=chatlog, room_id=room.pk, room_slug=room.slug, send_text=self._send_text, delivered_seq=last_seq
+        )
+        online, changed = await presence_join(
+            room_id=room.pk, user_id=user.pk, username=self.user["username"], connection_id=self.connection_id
+        )
+        await self._send_frame(
+            protocol.hello_frame(room=_room_payload(room), user=self.user, last_seq=last_seq, online=online)
+        )
         if changed:
             await self._broadcast_presence(online)
         self.presence_task = asyncio.create_task(self._keep_presence())
@@ -100,8 +108,12 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
                 await self.presence_task
         if self.stream is not None:
             try:
-                online, changed = await presence_leave(room_id=self.room.pk, user_id=self.user["id"],
-                                                       username=self.user["username"], connection_id=self.connection_id)
+                online, changed = await presence_leave(
+                    room_id=self.room.pk,
+                    user_id=self.user["id"],
+                    username=self.user["username"],
+                    connection_id=self.connection_id,
+                )
                 if changed:
                     await self._broadcast_presence(online)
             except Exception:  # presence heals by expiry; never fail a disconnect on it
@@ -115,7 +127,9 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         await self.close(code)
 
     async def _unavailable_close(self) -> None:
-        await self._send_frame(protocol.error_frame(protocol.UNAVAILABLE, "Messages cannot be read right now; reconnect later."))
+        await self._send_frame(
+            protocol.error_frame(protocol.UNAVAILABLE, "Messages cannot be read right now; reconnect later.")
+        )
         await self.close(protocol.CLOSE_TRY_AGAIN_LATER)
 
     def _handshake_after_seq(self) -> int | None:
@@ -142,11 +156,17 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
 
     async def _send_message(self, frame: protocol.SendFrame) -> None:
         try:
-            posted = await message_post(room_id=self.room.pk, user_id=self.user["id"], username=self.user["username"],
-                                        client_id=frame.client_id, body=frame.body)
+            posted = await message_post(
+                room_id=self.room.pk,
+                user_id=self.user["id"],
+                username=self.user["username"],
+                client_id=frame.client_id,
+                body=frame.body,
+            )
         except PostRejected as error:
             return await self._send_frame(
-                protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra))
+                protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra)
+            )
         await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
         if posted.created:
             await self._deliver(posted.message.seq, posted.frame_text)
@@ -206,8 +226,12 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(interval)
             try:
-                online, healed = await presence_refresh(room_id=self.room.pk, user_id=self.user["id"],
-                                                        username=self.user["username"], connection_id=self.connection_id)
+                online, healed = await presence_refresh(
+                    room_id=self.room.pk,
+                    user_id=self.user["id"],
+                    username=self.user["username"],
+                    connection_id=self.connection_id,
+                )
                 if healed:
                     await self._broadcast_presence(online)
             except Exception:

@@ -48,7 +48,9 @@ class RoomStream:
         start = after_seq
         if last_seq - after_seq > cap:
             start = last_seq - cap
-            await self._send(protocol.resume_truncated_frame(after_seq=after_seq, first_seq=start + 1, last_seq=last_seq))
+            await self._send(
+                protocol.resume_truncated_frame(after_seq=after_seq, first_seq=start + 1, last_seq=last_seq)
+            )
         await self._replay_range(after_seq=start, through_seq=last_seq)
         self.delivered_seq = max(self.delivered_seq, last_seq)
         await self._send(protocol.resume_done_frame(last_seq=self.delivered_seq))
@@ -60,10 +62,14 @@ class RoomStream:
                 room_id=self.room_id, after_seq=cursor, limit=min(PAGE_SIZE, through_seq - cursor)
             )
             if not page:
-                logger.warning("room %s: log has nothing after seq %s (expected up to %s)", self.room_id, cursor, through_seq)
+                logger.warning(
+                    "room %s: log has nothing after seq %s (expected up to %s)", self.room_id, cursor, through_seq
+                )
                 return
             for message in page:
-                await self._send(protocol.new_message_frame(protocol.message_payload(message, room_slug=self.room_slug)))
+                await self._send(
+                    protocol.new_message_frame(protocol.message_payload(message, room_slug=self.room_slug))
+                )
                 cursor = message.seq
             self.delivered_seq = max(self.delivered_seq, cursor)
 

@@ -71,7 +71,9 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
         raise ProtocolError(INVALID_FRAME, "Frames must be JSON text; binary frames are not accepted.")
     size = len(text.encode("utf-8"))
     if size > settings.CHAT_MAX_FRAME_BYTES:
-        raise ProtocolError(TOO_LARGE, f"Frames are limited to {settings.CHAT_MAX_FRAME_BYTES} bytes; this one has {size}.")
+        raise ProtocolError(
+            TOO_LARGE, f"Frames are limited to {settings.CHAT_MAX_FRAME_BYTES} bytes; this one has {size}."
+        )
     try:
         data = json.loads(text)
     except ValueError:
@@ -105,8 +107,10 @@ def validate_body(body: Any, *, client_id: str | None = None) -> str:
     limit = settings.CHAT_MAX_BODY_CHARS
     if len(body) > limit:
         raise ProtocolError(
-            TOO_LARGE, f"Messages are limited to {limit} characters; this one has {len(body)}.",
-            client_id=client_id, limit=limit,
+            TOO_LARGE,
+            f"Messages are limited to {limit} characters; this one has {len(body)}.",
+            client_id=client_id,
+            limit=limit,
         )
     return body
 
@@ -134,6 +138,7 @@ _PARSERS = {"message.send": _parse_send, "resume": _parse_resume, "typing": _par
 
 
 # --- Server frames ---------------------------------------------------------------------
+
 
 def user_payload(user_id: int, username: str) -> dict[str, Any]:
     return {"id": user_id, "username": username}

@@ -67,8 +67,9 @@ async def message_post(*, room_id: int, user_id: int, username: str, client_id: 
         decision = await send_rate_hit(user_id=user_id, room_id=room.pk)
         if not decision.allowed:
             retry_after = round(decision.retry_after, 2)
-            raise PostRejected(protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.",
-                               retry_after=retry_after)
+            raise PostRejected(
+                protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.", retry_after=retry_after
+            )
         result: AppendResult = await chatlog.append(
             room_id=room.pk, author_id=user_id, author_username=username, client_id=client_id, body=body
         )

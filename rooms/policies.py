@@ -32,8 +32,10 @@ def is_muted(*, membership: Membership | None, now: datetime) -> bool:
 
 
 def can_post(*, membership: Membership | None, room: Room, now: datetime) -> bool:
-    return can_view(membership=membership, room=room) and not room.is_read_only and not is_muted(
-        membership=membership, now=now
+    return (
+        can_view(membership=membership, room=room)
+        and not room.is_read_only
+        and not is_muted(membership=membership, now=now)
     )
 
 

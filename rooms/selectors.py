@@ -20,9 +20,7 @@ def rooms_public(*, exclude_archived: bool = True) -> QuerySet[Room]:
 
 
 def rooms_of_user(*, user: AbstractBaseUser) -> QuerySet[Room]:
-    return _with_member_count(
-        Room.objects.filter(memberships__user=user, memberships__banned_at__isnull=True)
-    )
+    return _with_member_count(Room.objects.filter(memberships__user=user, memberships__banned_at__isnull=True))
 
 
 def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:

@@ -33,8 +33,9 @@ def room_create(
         raise ValidationError({"name": "A room needs a name."})
     if slug and Room.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": "A room with that address already exists."})
-    room = Room(slug=slug or _unique_slug(name), name=name, topic=topic.strip(), is_private=is_private,
-                created_by=creator)
+    room = Room(
+        slug=slug or _unique_slug(name), name=name, topic=topic.strip(), is_private=is_private, created_by=creator
+    )
     room.full_clean()
     room.save()
     Membership.objects.create(room=room, user=creator, role=Membership.Role.OWNER)
@@ -58,9 +59,12 @@ def room_leave(*, room: Room, user: AbstractBaseUser) -> None:
     membership = membership_get(room=room, user=user)
     if not policies.is_active_member(membership):
         return
-    if membership.role == Membership.Role.OWNER and not room.memberships.filter(
-        role=Membership.Role.OWNER, banned_at__isnull=True
-    ).exclude(pk=membership.pk).exists():
+    if (
+        membership.role == Membership.Role.OWNER
+        and not room.memberships.filter(role=Membership.Role.OWNER, banned_at__isnull=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
         raise ValidationError("The room's only owner cannot leave it.")
     membership.delete()
 

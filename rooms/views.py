@@ -15,7 +15,6 @@ from rooms import policies, selectors, services
 from rooms.forms import MemberForm, RoomCreateForm
 from rooms.models import Membership, Room
 
-
 RECENT_MESSAGES = 50
 
 

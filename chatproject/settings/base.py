@@ -6,7 +6,6 @@ from pathlib import Path
 
 from chatproject.env import (
     database_from_url,
-    env_bool,
     env_int,
     env_list,
     env_optional,

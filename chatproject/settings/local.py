@@ -8,13 +8,13 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "local-development-only-not-secret")
 
-from chatproject.settings.base import *  # noqa: E402,F403
-from chatproject.env import env_bool, env_list  # noqa: E402
+from chatproject.env import env_bool, env_list
+from chatproject.settings.base import *
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 # The embedded stores (SQLite files) live here.
-VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Production: every secret comes from the environment, with no default."""
 
-from chatproject.settings.base import *  # noqa: F403
 from chatproject.env import env_bool, env_int, env_str
+from chatproject.settings.base import *
 
 DEBUG = False
 # Production never falls back to the embedded stores: a missing variable stops start-up.

@@ -7,7 +7,7 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 
-from chatproject.settings.base import *  # noqa: E402,F403
+from chatproject.settings.base import *
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
@@ -15,8 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, te
 
 # Serve static files straight from static/ (no collectstatic), as daphne does for the browser tests.
 WHITENOISE_USE_FINDERS = True
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Test-only: a channel layer that drops and reorders room messages (tests/support/lossy_layer.py).
 if os.environ.get("CHAT_TEST_LOSSY_LAYER") == "1":
-    CHANNEL_LAYERS["default"]["BACKEND"] = "tests.support.lossy_layer.LossyRedisChannelLayer"  # noqa: F405
+    CHANNEL_LAYERS["default"]["BACKEND"] = "tests.support.lossy_layer.LossyRedisChannelLayer"

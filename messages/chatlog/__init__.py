@@ -10,15 +10,12 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from django.conf import settings
 
 from messages.chatlog.base import AppendResult, ChatLog, ChatLogUnavailable, StoredMessage
 
 __all__ = ["AppendResult", "ChatLog", "ChatLogUnavailable", "StoredMessage", "get_chatlog", "run_sync"]
-
-T = TypeVar("T")
 
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChatLog] = weakref.WeakKeyDictionary()
 
@@ -72,7 +69,7 @@ class _BridgeLoop:
 _bridge = _BridgeLoop()
 
 
-def run_sync(call: Callable[[ChatLog], Awaitable[T]], timeout: float = 30) -> T:
+def run_sync[T](call: Callable[[ChatLog], Awaitable[T]], timeout: float = 30) -> T:
     """Run `call(chatlog)` from synchronous code and return its result."""
 
     async def runner() -> T:

@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sign_up_logs_the_new_user_in(client):
-    response = client.post(reverse("accounts:signup"),
-                           {"username": "newcomer", "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        reverse("accounts:signup"), {"username": "newcomer", "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get(reverse("rooms:list")).context["user"].username == "newcomer"
 
@@ -32,7 +33,9 @@ def test_log_out_and_back_in(client):
 
 
 def test_api_sign_up_returns_a_token_that_authenticates(client):
-    response = client.post("/api/auth/signup/", {"username": "bot", "password": PASSWORD}, content_type="application/json")
+    response = client.post(
+        "/api/auth/signup/", {"username": "bot", "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 201
     token = response.json()["token"]
     assert Client().get("/api/rooms/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
@@ -47,9 +50,13 @@ def test_api_sign_up_rejects_a_weak_password_field_by_field(client):
 
 def test_api_token_for_valid_credentials_only(client):
     user = UserFactory()
-    good = client.post("/api/auth/token/", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+    good = client.post(
+        "/api/auth/token/", {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
     assert good.status_code == 200 and good.json()["token"] == token_for(user)
-    bad = client.post("/api/auth/token/", {"username": user.username, "password": "nope"}, content_type="application/json")
+    bad = client.post(
+        "/api/auth/token/", {"username": user.username, "password": "nope"}, content_type="application/json"
+    )
     assert bad.status_code == 400 and "token" not in bad.json()
 
 

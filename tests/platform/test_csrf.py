@@ -16,8 +16,9 @@ def csrf_client():
 
 @pytest.mark.parametrize("url_name", ["accounts:signup", "accounts:login"])
 def test_anonymous_forms_reject_a_missing_csrf_token(csrf_client, url_name):
-    response = csrf_client.post(reverse(url_name), {"username": "u", "password": PASSWORD,
-                                                    "password1": PASSWORD, "password2": PASSWORD})
+    response = csrf_client.post(
+        reverse(url_name), {"username": "u", "password": PASSWORD, "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 403
 
 

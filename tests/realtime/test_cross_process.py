@@ -28,6 +28,7 @@ async def test_members_on_two_processes_receive_every_message_once_in_order(serv
         for i, user in enumerate(members)
     ]
     try:
+
         async def send_all(index: int, client: ChatClient) -> None:
             for n in range(MESSAGES_PER_SENDER):
                 await client.send_message(f"c{index}-{n}", f"message {n} from client {index}")

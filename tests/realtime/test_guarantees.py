@@ -42,7 +42,8 @@ def servers_with(transactional_db):
 
 
 async def test_when_the_store_is_down_the_sender_gets_unavailable_and_nobody_sees_the_message(
-        servers_with, room, people):
+    servers_with, room, people
+):
     store = await sync_to_async(MongoEcoProcess.start)()
     try:
         server = await sync_to_async(servers_with)("store-down", MONGO_URL=store.uri)
@@ -69,8 +70,9 @@ async def test_a_layer_that_drops_and_reorders_messages_never_shows_a_gap(server
     assert {fate(seq) for seq in range(1, 31)} == {"drop", "delay", "send"}
     first = await sync_to_async(servers_with)("lossy-a", CHAT_TEST_LOSSY_LAYER="1")
     second = await sync_to_async(servers_with)("lossy-b", CHAT_TEST_LOSSY_LAYER="1")
-    clients = [await ChatClient.open(room_url((first, second)[i % 2], room), token=user.token)
-               for i, user in enumerate(people)]
+    clients = [
+        await ChatClient.open(room_url((first, second)[i % 2], room), token=user.token) for i, user in enumerate(people)
+    ]
     try:
         receivers = [asyncio.create_task(_message_seqs(client, 30)) for client in clients]
         for n in range(30):  # round-robin senders; the 30th (seq 30) is not dropped

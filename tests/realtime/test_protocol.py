@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 import websockets
@@ -36,6 +35,7 @@ async def _open(server, room, user, **kwargs) -> ChatClient:
 
 # --- handshake: authentication, authorization, origin -------------------------------------
 
+
 async def test_hello_describes_room_user_and_who_is_online(server_a, room, alice):
     client = await _open(server_a, room, alice)
     try:
@@ -47,10 +47,19 @@ async def test_hello_describes_room_user_and_who_is_online(server_a, room, alice
         await client.close()
 
 
-@pytest.mark.parametrize(("case", "expected_code"), [
-    ("anonymous", 4401), ("bad token", 4401), ("no such room", 4404), ("private room", 4403), ("banned", 4403),
-])
-async def test_refused_handshakes_close_with_the_documented_code(server_a, alice, transactional_db, case, expected_code):
+@pytest.mark.parametrize(
+    ("case", "expected_code"),
+    [
+        ("anonymous", 4401),
+        ("bad token", 4401),
+        ("no such room", 4404),
+        ("private room", 4403),
+        ("banned", 4403),
+    ],
+)
+async def test_refused_handshakes_close_with_the_documented_code(
+    server_a, alice, transactional_db, case, expected_code
+):
     room = await sync_to_async(RoomFactory)(is_private=case == "private room")
     if case == "banned":
         await Membership.objects.acreate(room=room, user=alice, banned_at=timezone.now())
@@ -75,6 +84,7 @@ async def test_a_cookie_without_origin_is_refused_but_a_token_without_origin_is_
 
 # --- sending -----------------------------------------------------------------------------
 
+
 async def test_send_is_acked_then_shown_to_everyone_with_the_sender_included(server_a, server_b, room, alice, bob):
     sender, other = await _open(server_a, room, alice), await _open(server_b, room, bob)
     try:
@@ -92,7 +102,9 @@ async def test_send_is_acked_then_shown_to_everyone_with_the_sender_included(ser
         await other.close()
 
 
-async def test_a_resend_with_the_same_client_id_is_acked_with_the_original_and_not_shown_twice(server_a, room, alice, bob):
+async def test_a_resend_with_the_same_client_id_is_acked_with_the_original_and_not_shown_twice(
+    server_a, room, alice, bob
+):
     sender, other = await _open(server_a, room, alice), await _open(server_a, room, bob)
     try:
         await sender.send_message("same", "first try")
@@ -109,21 +121,24 @@ async def test_a_resend_with_the_same_client_id_is_acked_with_the_original_and_n
         await other.close()
 
 
-@pytest.mark.parametrize(("frame", "code"), [
-    ("not json", "invalid_frame"),
-    ("[1, 2]", "invalid_frame"),
-    (b"\x00binary", "invalid_frame"),
-    ({"type": "shout"}, "unknown_type"),
-    ({"client_id": "x", "body": "no type"}, "invalid_frame"),
-    ({"type": "message.send", "body": "no client id"}, "invalid_frame"),
-    ({"type": "message.send", "client_id": "x" * 65, "body": "id too long"}, "invalid_frame"),
-    ({"type": "message.send", "client_id": "x", "body": 42}, "invalid_frame"),
-    ({"type": "message.send", "client_id": "x", "body": "   \n "}, "invalid_frame"),
-    ({"type": "message.send", "client_id": "x", "body": "y" * 4001}, "too_large"),
-    ({"type": "message.send", "client_id": "x", "body": "y" * 3000, "pad": "z" * 14000}, "too_large"),
-    ({"type": "resume", "after_seq": "7"}, "invalid_frame"),
-    ({"type": "typing", "active": "yes"}, "invalid_frame"),
-])
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("not json", "invalid_frame"),
+        ("[1, 2]", "invalid_frame"),
+        (b"\x00binary", "invalid_frame"),
+        ({"type": "shout"}, "unknown_type"),
+        ({"client_id": "x", "body": "no type"}, "invalid_frame"),
+        ({"type": "message.send", "body": "no client id"}, "invalid_frame"),
+        ({"type": "message.send", "client_id": "x" * 65, "body": "id too long"}, "invalid_frame"),
+        ({"type": "message.send", "client_id": "x", "body": 42}, "invalid_frame"),
+        ({"type": "message.send", "client_id": "x", "body": "   \n "}, "invalid_frame"),
+        ({"type": "message.send", "client_id": "x", "body": "y" * 4001}, "too_large"),
+        ({"type": "message.send", "client_id": "x", "body": "y" * 3000, "pad": "z" * 14000}, "too_large"),
+        ({"type": "resume", "after_seq": "7"}, "invalid_frame"),
+        ({"type": "typing", "active": "yes"}, "invalid_frame"),
+    ],
+)
 async def test_bad_frames_get_an_error_store_nothing_and_leave_the_socket_open(server_a, room, alice, frame, code):
     client = await _open(server_a, room, alice)
     try:
@@ -163,8 +178,9 @@ async def test_sending_faster_than_the_rate_limit_is_refused_with_retry_after(se
 
 
 async def test_a_muted_member_is_refused_and_a_locked_room_is_read_only(server_a, room, alice):
-    membership = await Membership.objects.acreate(room=room, user=alice,
-                                                  muted_until=timezone.now() + timezone.timedelta(minutes=5))
+    membership = await Membership.objects.acreate(
+        room=room, user=alice, muted_until=timezone.now() + timezone.timedelta(minutes=5)
+    )
     client = await _open(server_a, room, alice)
     try:
         await client.send_message("muted", "can you hear me?")
@@ -184,7 +200,10 @@ async def test_a_muted_member_is_refused_and_a_locked_room_is_read_only(server_a
 
 # --- resume ------------------------------------------------------------------------------
 
-async def test_resume_replays_what_was_missed_then_continues_live_with_no_gap_or_duplicate(server_a, server_b, room, alice, bob):
+
+async def test_resume_replays_what_was_missed_then_continues_live_with_no_gap_or_duplicate(
+    server_a, server_b, room, alice, bob
+):
     talker = await _open(server_a, room, alice)
     listener = await _open(server_b, room, bob)
     try:
@@ -244,6 +263,7 @@ async def test_resume_past_the_cap_says_so_and_sends_the_newest(room, alice, bob
 
 
 # --- typing and presence --------------------------------------------------------------
+
 
 async def test_typing_reaches_others_not_the_typist_and_is_throttled(server_a, server_b, room, alice, bob):
     typist, other = await _open(server_a, room, alice), await _open(server_b, room, bob)

@@ -32,7 +32,9 @@ class LossyRedisChannelLayer(RedisChannelLayer):
                 return None
             case "delay":
                 asyncio.get_running_loop().call_later(
-                    DELAY_SECONDS, lambda: asyncio.ensure_future(super(LossyRedisChannelLayer, self).group_send(group, message)))
+                    DELAY_SECONDS,
+                    lambda: asyncio.ensure_future(super(LossyRedisChannelLayer, self).group_send(group, message)),
+                )
                 return None
             case _:
                 return await super().group_send(group, message)

@@ -32,7 +32,10 @@ class MongoEcoProcess:
     def start(cls) -> MongoEcoProcess:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.mongoeco_server"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         uri = process.stdout.readline().strip()
         if not uri.startswith("mongodb://"):
@@ -59,11 +62,21 @@ class DaphneProcess:
         self._log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                "--websocket-max-message-size", env.get("DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE", "65536"),
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "--websocket-max-message-size",
+                env.get("DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE", "65536"),
                 "chatproject.asgi:application",
             ],
-            cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 

@@ -13,8 +13,10 @@ from tests.support.processes import DaphneProcess
 def server_env(**overrides: str) -> dict[str, str]:
     db = connection.settings_dict  # the test database, once pytest-django has created it
     if db["ENGINE"].endswith("mysql"):
-        database_url = (f"mysql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}:"
-                        f"{db['PORT'] or 3306}/{db['NAME']}")
+        database_url = (
+            f"mysql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 3306}/{db['NAME']}"
+        )
     else:
         database_url = f"sqlite:///{db['NAME']}"
     env = {

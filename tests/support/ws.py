@@ -17,15 +17,21 @@ class ChatClient:
         self.hello: dict | None = None
 
     @classmethod
-    async def open(cls, url: str, *, token: str | None = None, cookie: str | None = None,
-                   origin: str | None = None, expect_hello: bool = True) -> ChatClient:
+    async def open(
+        cls,
+        url: str,
+        *,
+        token: str | None = None,
+        cookie: str | None = None,
+        origin: str | None = None,
+        expect_hello: bool = True,
+    ) -> ChatClient:
         headers = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if cookie:
             headers["Cookie"] = cookie
-        ws = await websockets.connect(url, additional_headers=headers, origin=origin, open_timeout=10,
-                                      max_size=2**22)
+        ws = await websockets.connect(url, additional_headers=headers, origin=origin, open_timeout=10, max_size=2**22)
         client = cls(ws)
         if expect_hello:
             client.hello = await client.expect("hello")
