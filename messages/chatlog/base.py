@@ -85,6 +85,20 @@ class ChatLog(abc.ABC):
         """The message at `seq` in the room, if any."""
 
     @abc.abstractmethod
+    async def search(
+        self,
+        *,
+        room_id: int,
+        author_username: str | None = None,
+        text: str | None = None,
+        before_seq: int | None = None,
+        limit: int,
+    ) -> list[StoredMessage]:
+        """Moderation search, NEWEST first: up to `limit` messages with seq < before_seq (no
+        bound when None), written by `author_username` (exact, case-insensitive) and whose
+        body contains `text` (case-insensitive; tombstones never match a text)."""
+
+    @abc.abstractmethod
     async def last_seq(self, *, room_id: int) -> int:
         """The room's highest stored seq, 0 for an empty room."""
 

@@ -6,6 +6,7 @@ The only module that imports pymongo. One document per message, `_id` is our own
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -206,7 +207,9 @@ class MongoChatLog(ChatLog):
             return []
         collection = await self._collection()
         with _unavailable_on_error():
-            cursor = collection.find({"room_id": room_id, "seq": {"$gt": after_seq}}).sort("seq", ASCENDING).limit(limit)
+            cursor = (
+                collection.find({"room_id": room_id, "seq": {"$gt": after_seq}}).sort("seq", ASCENDING).limit(limit)
+            )
             docs = await cursor.to_list()
         return [_to_message(doc) for doc in docs]
 
@@ -230,6 +233,29 @@ class MongoChatLog(ChatLog):
         with _unavailable_on_error():
             doc = await collection.find_one({"room_id": room_id, "seq": seq})
         return _to_message(doc) if doc else None
+
+    async def search(
+        self,
+        *,
+        room_id: int,
+        author_username: str | None = None,
+        text: str | None = None,
+        before_seq: int | None = None,
+        limit: int,
+    ) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+        query: dict[str, Any] = {"room_id": room_id}
+        if author_username is not None:
+            query["author_username"] = {"$regex": f"^{re.escape(author_username)}$", "$options": "i"}
+        if text is not None:
+            query["body"] = {"$regex": re.escape(text), "$options": "i"}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        collection = await self._collection()
+        with _unavailable_on_error():
+            docs = await collection.find(query).sort("seq", DESCENDING).limit(limit).to_list()
+        return [_to_message(doc) for doc in docs]
 
     async def last_seq(self, *, room_id: int) -> int:
         collection = await self._collection()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -42,10 +43,38 @@ CREATE TABLE IF NOT EXISTS chat_messages (
 _COLUMNS = "id, room_id, seq, author_id, author_username, client_id, body, created_at, deleted_at"
 
 
+def _select_where(where: str) -> str:
+    return f"SELECT {_COLUMNS} FROM chat_messages {where}"  # noqa: S608 (constants only)
+
+
+_BY_CLIENT_ID = _select_where("WHERE room_id = ? AND author_id = ? AND client_id = ?")
+_BY_SEQ = _select_where("WHERE room_id = ? AND seq = ?")
+_AFTER = _select_where("WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+_BEFORE = _select_where("WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
+_NEWEST = _select_where("WHERE room_id = ? ORDER BY seq DESC LIMIT ?")
+_MAX_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM chat_messages WHERE room_id = ?"
+_INSERT = f"INSERT INTO chat_messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)"  # noqa: S608
+_TOMBSTONE = "UPDATE chat_messages SET body = NULL, deleted_at = ? WHERE room_id = ? AND seq = ? AND deleted_at IS NULL"
+
+
 def _now() -> datetime:
     # Millisecond precision, like the Mongo backend, so both behave the same.
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    # Switching a new file to WAL can fail with "locked" without waiting for busy_timeout
+    # while another process opens the same file, so wait here instead.
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _to_message(row: tuple) -> StoredMessage:
@@ -82,7 +111,7 @@ class SQLiteChatLog(ChatLog):
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             if self._path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(conn)
             conn.execute(_SCHEMA)
         except BaseException:
             conn.close()
@@ -97,7 +126,7 @@ class SQLiteChatLog(ChatLog):
                 if self._conn is None:
                     self._conn = self._connect()
                 return fn(self._conn)
-            except sqlite3.OperationalError as error:
+            except (sqlite3.OperationalError, OSError) as error:  # OSError: creating the directory
                 raise ChatLogUnavailable(f"chat log store error: {error}") from error
 
     async def _run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -115,16 +144,11 @@ class SQLiteChatLog(ChatLog):
         def append(conn: sqlite3.Connection) -> AppendResult:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute(
-                    f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? AND author_id = ? AND client_id = ?",
-                    (room_id, author_id, client_id),
-                ).fetchone()
+                row = conn.execute(_BY_CLIENT_ID, (room_id, author_id, client_id)).fetchone()
                 if row is not None:
                     conn.execute("COMMIT")
                     return AppendResult(_to_message(row), created=False)
-                (last,) = conn.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM chat_messages WHERE room_id = ?", (room_id,)
-                ).fetchone()
+                (last,) = conn.execute(_MAX_SEQ, (room_id,)).fetchone()
                 message = StoredMessage(
                     id=uuid.uuid4().hex,
                     room_id=room_id,
@@ -136,7 +160,7 @@ class SQLiteChatLog(ChatLog):
                     created_at=_now(),
                 )
                 conn.execute(
-                    f"INSERT INTO chat_messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                    _INSERT,
                     (
                         message.id,
                         room_id,
@@ -157,68 +181,65 @@ class SQLiteChatLog(ChatLog):
 
         return await self._run(append)
 
-    async def _select(self, sql: str, params: tuple) -> list[StoredMessage]:
-        def select(conn: sqlite3.Connection) -> list[StoredMessage]:
+    async def _fetch(self, sql: str, params: tuple) -> list[StoredMessage]:
+        def fetch(conn: sqlite3.Connection) -> list[StoredMessage]:
             return [_to_message(row) for row in conn.execute(sql, params).fetchall()]
 
-        return await self._run(select)
+        return await self._run(fetch)
 
     async def page_after(self, *, room_id: int, after_seq: int, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []
-        return await self._select(
-            f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (room_id, after_seq, limit),
-        )
+        return await self._fetch(_AFTER, (room_id, after_seq, limit))
 
     async def page_before(self, *, room_id: int, before_seq: int | None, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []
         if before_seq is None:
-            newest_first = await self._select(
-                f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?",
-                (room_id, limit),
-            )
+            newest_first = await self._fetch(_NEWEST, (room_id, limit))
         else:
-            newest_first = await self._select(
-                f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (room_id, before_seq, limit),
-            )
+            newest_first = await self._fetch(_BEFORE, (room_id, before_seq, limit))
         return newest_first[::-1]
 
     async def find_by_client_id(self, *, room_id: int, author_id: int, client_id: str) -> StoredMessage | None:
-        rows = await self._select(
-            f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? AND author_id = ? AND client_id = ?",
-            (room_id, author_id, client_id),
-        )
+        rows = await self._fetch(_BY_CLIENT_ID, (room_id, author_id, client_id))
         return rows[0] if rows else None
 
     async def get(self, *, room_id: int, seq: int) -> StoredMessage | None:
-        rows = await self._select(
-            f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? AND seq = ?", (room_id, seq)
-        )
+        rows = await self._fetch(_BY_SEQ, (room_id, seq))
         return rows[0] if rows else None
 
-    async def last_seq(self, *, room_id: int) -> int:
-        def last_seq(conn: sqlite3.Connection) -> int:
-            (last,) = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM chat_messages WHERE room_id = ?", (room_id,)
-            ).fetchone()
-            return last
+    async def search(
+        self,
+        *,
+        room_id: int,
+        author_username: str | None = None,
+        text: str | None = None,
+        before_seq: int | None = None,
+        limit: int,
+    ) -> list[StoredMessage]:
+        # SQLite's lower() folds ASCII only: good enough for the embedded store.
+        clauses, params = ["room_id = ?"], [room_id]
+        if author_username is not None:
+            clauses.append("lower(author_username) = lower(?)")
+            params.append(author_username)
+        if text is not None:
+            clauses.append("body IS NOT NULL AND instr(lower(body), lower(?)) > 0")
+            params.append(text)
+        if before_seq is not None:
+            clauses.append("seq < ?")
+            params.append(before_seq)
+        sql = _select_where("WHERE " + " AND ".join(clauses) + " ORDER BY seq DESC LIMIT ?")
+        return await self._fetch(sql, (*params, limit))
 
-        return await self._run(last_seq)
+    async def last_seq(self, *, room_id: int) -> int:
+        return await self._run(lambda conn: conn.execute(_MAX_SEQ, (room_id,)).fetchone()[0])
 
     async def delete(self, *, room_id: int, seq: int) -> StoredMessage | None:
         def delete(conn: sqlite3.Connection) -> StoredMessage | None:
-            # One statement: an already-deleted tombstone keeps its first deleted_at.
-            conn.execute(
-                "UPDATE chat_messages SET body = NULL, deleted_at = ?"
-                " WHERE room_id = ? AND seq = ? AND deleted_at IS NULL",
-                (_now().isoformat(), room_id, seq),
-            )
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM chat_messages WHERE room_id = ? AND seq = ?", (room_id, seq)
-            ).fetchone()
+            # The `deleted_at IS NULL` guard keeps a tombstone's first deleted_at.
+            conn.execute(_TOMBSTONE, (_now().isoformat(), room_id, seq))
+            row = conn.execute(_BY_SEQ, (room_id, seq)).fetchone()
             return _to_message(row) if row else None
 
         return await self._run(delete)
