@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, run_sync
+from messages.moderation import message_delete
 from messages.services import PostRejected, message_post
 from rooms.api import access_room_for_api
 
@@ -185,3 +186,23 @@ class RoomMessagesAPIView(APIView):
                 raise ServiceUnavailable from None
             raise PostForbidden(error.detail) from None
         return Response(posted.payload, status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK)
+
+
+class RoomMessageAPIView(APIView):
+    @extend_schema(
+        summary="Delete a message (owner and moderators): a tombstone stays so seq stays gap-free",
+        request=None,
+        responses={
+            204: None,
+            403: OpenApiResponse(description="Not a moderator of this room."),
+            404: OpenApiResponse(description="No such room or message."),
+            503: OpenApiResponse(description="The chat log is unavailable; retry later."),
+        },
+    )
+    def delete(self, request, slug: str, seq: int):
+        room, _ = access_room_for_api(request.user, slug)
+        try:
+            message_delete(room=room, actor=request.user, seq=seq)
+        except ChatLogUnavailable:
+            raise ServiceUnavailable from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,39 +13,30 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.signals import session_group
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
+from messages.db import db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
 from messages.presence import presence_join, presence_leave, presence_refresh
 from messages.services import PostRejected, message_post
 from rooms import policies
 from rooms.models import Membership, Room
+from rooms.moderation import room_wire
 
 logger = logging.getLogger(__name__)
 
 
-@database_sync_to_async
+@db_call
 def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membership | None]:
     room = Room.objects.filter(slug=slug).first()
     if room is None:
         return None, None
     return room, Membership.objects.filter(room=room, user_id=user_id).first()
-
-
-def _room_payload(room: Room) -> dict:
-    return {
-        "slug": room.slug,
-        "name": room.name,
-        "topic": room.topic,
-        "is_private": room.is_private,
-        "is_locked": room.is_read_only,
-    }
 
 
 class RoomChatConsumer(AsyncWebsocketConsumer):
@@ -90,7 +81,7 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
             room_id=room.pk, user_id=user.pk, username=self.user["username"], connection_id=self.connection_id
         )
         await self._send_frame(
-            protocol.hello_frame(room=_room_payload(room), user=self.user, last_seq=last_seq, online=online)
+            protocol.hello_frame(room=room_wire(room), user=self.user, last_seq=last_seq, online=online)
         )
         if changed:
             await self._broadcast_presence(online)
@@ -202,6 +193,20 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
 
     async def chat_presence(self, event: dict) -> None:
         await self._send_frame(protocol.presence_frame(event["online"]))
+
+    async def chat_deleted(self, event: dict) -> None:
+        if self.stream is None:
+            return
+        try:
+            # Deliver up to the deleted seq first (from the log, as a tombstone), so a late
+            # live copy of the message can never show its body after the deletion.
+            await self.stream.catch_up(through_seq=event["seq"])
+        except ChatLogUnavailable:
+            return await self._unavailable_close()
+        await self._send_frame(protocol.message_deleted_frame(message_id=event["id"], seq=event["seq"]))
+
+    async def room_updated(self, event: dict) -> None:
+        await self._send_frame(protocol.room_updated_frame(event["room"]))
 
     async def session_ended(self, event: dict) -> None:
         await self.close(protocol.CLOSE_SESSION_ENDED)

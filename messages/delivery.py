@@ -41,6 +41,11 @@ class RoomStream:
         await self.send_text(text)
         self.delivered_seq = seq
 
+    async def catch_up(self, *, through_seq: int) -> None:
+        """Deliver every stored message up to `through_seq` that this socket has not had."""
+        if through_seq > self.delivered_seq:
+            await self._replay_range(after_seq=self.delivered_seq, through_seq=through_seq)
+
     async def resume(self, *, after_seq: int, cap: int) -> None:
         """Send every stored message after `after_seq` (the newest `cap` of them if there are
         more, announced by `resume.truncated`), then `resume.done`; live delivery goes on from there."""

@@ -187,6 +187,14 @@ def typing_frame(*, user: dict, active: bool) -> dict[str, Any]:
     return {"type": "typing", "user": user, "active": active}
 
 
+def message_deleted_frame(*, message_id: str, seq: int) -> dict[str, Any]:
+    return {"type": "message.deleted", "id": message_id, "seq": seq}
+
+
+def room_updated_frame(room: dict) -> dict[str, Any]:
+    return {"type": "room.updated", "room": room}
+
+
 def resume_truncated_frame(*, after_seq: int, first_seq: int, last_seq: int) -> dict[str, Any]:
     """Replay skipped seqs after_seq+1 .. first_seq-1: the client pages them from the history API."""
     return {"type": "resume.truncated", "after_seq": after_seq, "first_seq": first_seq, "last_seq": last_seq}

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from messages import protocol
 from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog
+from messages.db import db_call
 from messages.groups import room_group
 from messages.ratelimit import send_rate_hit
 from rooms import policies
@@ -46,7 +46,7 @@ class Posted:
         return cls(message, payload, protocol.encode(protocol.new_message_frame(payload)), created)
 
 
-@database_sync_to_async
+@db_call
 def _fresh_room_and_membership(room_id: int, user_id: int) -> tuple[Room, Membership | None]:
     # Read fresh on every send so that a mute, ban or lock takes effect at once.
     room = Room.objects.get(pk=room_id)

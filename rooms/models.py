@@ -59,3 +59,38 @@ class Membership(models.Model):
     @property
     def is_banned(self) -> bool:
         return self.banned_at is not None
+
+
+class ModerationAction(models.Model):
+    """The audit log: who did what to whom in which room, when and why. Never edited."""
+
+    class Kind(models.TextChoices):
+        DELETE_MESSAGE = "delete_message", "Deleted a message"
+        MUTE = "mute", "Muted"
+        UNMUTE = "unmute", "Unmuted"
+        BAN = "ban", "Banned"
+        UNBAN = "unban", "Unbanned"
+        LOCK = "lock", "Locked the room"
+        UNLOCK = "unlock", "Unlocked the room"
+        ARCHIVE = "archive", "Archived the room"
+        UNARCHIVE = "unarchive", "Unarchived the room"
+        SET_ROLE = "set_role", "Changed a role"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="moderation_actions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="moderation_actions"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="moderated"
+    )
+    message_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=BAN_REASON_MAX_LENGTH, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display().lower()} in {self.room}"

@@ -46,3 +46,22 @@ def can_manage_members(*, membership: Membership | None) -> bool:
 
 def can_moderate(*, membership: Membership | None) -> bool:
     return is_active_member(membership) and membership.role in MANAGING_ROLES
+
+
+ROLE_RANK = {Membership.Role.MEMBER: 0, Membership.Role.MODERATOR: 1, Membership.Role.OWNER: 2}
+
+
+def can_moderate_member(*, actor: Membership | None, target: Membership | None, actor_is_staff: bool = False) -> bool:
+    """Mute or ban `target`. Staff may moderate anyone; otherwise only someone of a lower role
+    (a moderator cannot ban the owner or another moderator)."""
+    if actor_is_staff:
+        return True
+    if not can_moderate(membership=actor):
+        return False
+    target_role = target.role if target is not None else Membership.Role.MEMBER
+    return ROLE_RANK[Membership.Role(actor.role)] > ROLE_RANK[Membership.Role(target_role)]
+
+
+def can_moderate_room(*, actor: Membership | None, actor_is_staff: bool = False) -> bool:
+    """Delete messages and lock or unlock the room."""
+    return actor_is_staff or can_moderate(membership=actor)

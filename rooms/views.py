@@ -30,12 +30,14 @@ def access_room(request, slug: str) -> tuple[Room, Membership | None]:
 
 @login_required
 def room_list(request):
+    my_rooms = selectors.rooms_of_user(user=request.user)
     return render(
         request,
         "rooms/list.html",
         {
             "public_rooms": selectors.rooms_public(),
-            "my_rooms": selectors.rooms_of_user(user=request.user),
+            "my_rooms": my_rooms,
+            "my_room_ids": {room.pk for room in my_rooms},  # marks "joined" in the public list
         },
     )
 

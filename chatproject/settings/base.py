@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "rooms",
     "messages.apps.ChatMessagesConfig",
@@ -146,11 +147,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "chatproject.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env_str("CHAT_AUTH_THROTTLE_RATE", "20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
+    # The interactive docs' assets are served from here, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Chat API",
     "DESCRIPTION": "Rooms, accounts and message history of the chat server.",
     "VERSION": "1.0.0",

@@ -1,0 +1,38 @@
+"""Deleting messages: a tombstone in the log, an audit entry, and a live `message.deleted`."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+
+from messages import events
+from messages.chatlog import StoredMessage, run_sync
+from rooms import policies
+from rooms.models import ModerationAction, Room
+from rooms.selectors import membership_get
+
+
+def message_delete(*, room: Room, actor: AbstractBaseUser, seq: int, reason: str = "") -> StoredMessage:
+    """Raises ObjectDoesNotExist, PermissionDenied, or ChatLogUnavailable."""
+    if not policies.can_moderate_room(actor=membership_get(room=room, user=actor), actor_is_staff=actor.is_staff):
+        raise PermissionDenied("Only the room's owner and moderators can delete messages.")
+    tombstone = run_sync(lambda log: log.delete(room_id=room.pk, seq=seq))
+    if tombstone is None:
+        raise ObjectDoesNotExist(f"No message {seq} in this room.")
+    author_id = tombstone.author_id
+    ModerationAction.objects.create(
+        room=room,
+        actor=actor,
+        kind=ModerationAction.Kind.DELETE_MESSAGE,
+        target_user_id=author_id if _user_exists(author_id) else None,
+        message_seq=seq,
+        reason=reason,
+    )
+    events.notify_message_deleted(room_id=room.pk, message_id=tombstone.id, seq=seq)
+    return tombstone
+
+
+def _user_exists(user_id: int) -> bool:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id).exists()

@@ -1,0 +1,124 @@
+"""Moderation: mute, ban, lock, archive. One set of rules (rooms.policies) for the admin, the
+API and the consumer; every action is written to the audit log and takes effect live."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from messages import events
+from rooms import policies
+from rooms.models import Membership, ModerationAction, Room
+from rooms.selectors import membership_get
+
+Kind = ModerationAction.Kind
+
+
+def room_wire(room: Room) -> dict:
+    """The room as sockets see it (the `room` of `hello` and `room.updated`)."""
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "topic": room.topic,
+        "is_private": room.is_private,
+        "is_locked": room.is_read_only,
+    }
+
+
+def _target_membership(room: Room, username: str) -> Membership:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"username": f"There is no user called {username!r}."})
+    membership, _ = Membership.objects.get_or_create(room=room, user=user)
+    return membership
+
+
+def _check_can_moderate_member(room: Room, actor: AbstractBaseUser, target: Membership) -> None:
+    if target.user_id == actor.pk:
+        raise PermissionDenied("You cannot moderate yourself.")
+    if not policies.can_moderate_member(
+        actor=membership_get(room=room, user=actor), target=target, actor_is_staff=actor.is_staff
+    ):
+        raise PermissionDenied("You cannot moderate this member.")
+
+
+def _check_can_moderate_room(room: Room, actor: AbstractBaseUser) -> None:
+    if not policies.can_moderate_room(actor=membership_get(room=room, user=actor), actor_is_staff=actor.is_staff):
+        raise PermissionDenied("Only the room's owner and moderators can do that.")
+
+
+def _log(room: Room, actor: AbstractBaseUser, kind: str, *, target: Membership | None = None, **fields) -> None:
+    ModerationAction.objects.create(
+        room=room, actor=actor, kind=kind, target_user=target.user if target else None, **fields
+    )
+
+
+@transaction.atomic
+def membership_mute(
+    *, room: Room, actor: AbstractBaseUser, username: str, until: datetime, reason: str = ""
+) -> Membership:
+    if until <= timezone.now():
+        raise ValidationError({"until": "A mute must end in the future."})
+    target = _target_membership(room, username)
+    _check_can_moderate_member(room, actor, target)
+    target.muted_until = until
+    target.save(update_fields=["muted_until"])
+    _log(room, actor, Kind.MUTE, target=target, reason=reason, detail=f"until {until.isoformat()}")
+    return target
+
+
+@transaction.atomic
+def membership_unmute(*, room: Room, actor: AbstractBaseUser, username: str) -> Membership:
+    target = _target_membership(room, username)
+    _check_can_moderate_member(room, actor, target)
+    target.muted_until = None
+    target.save(update_fields=["muted_until"])
+    _log(room, actor, Kind.UNMUTE, target=target)
+    return target
+
+
+@transaction.atomic
+def membership_ban(*, room: Room, actor: AbstractBaseUser, username: str, reason: str = "") -> Membership:
+    target = _target_membership(room, username)
+    _check_can_moderate_member(room, actor, target)
+    target.banned_at, target.banned_by, target.ban_reason = timezone.now(), actor, reason
+    target.save(update_fields=["banned_at", "banned_by", "ban_reason"])
+    _log(room, actor, Kind.BAN, target=target, reason=reason)
+    transaction.on_commit(lambda: events.notify_member_banned(room_id=room.pk, user_id=target.user_id))
+    return target
+
+
+@transaction.atomic
+def membership_unban(*, room: Room, actor: AbstractBaseUser, username: str) -> Membership:
+    target = _target_membership(room, username)
+    _check_can_moderate_member(room, actor, target)
+    target.banned_at, target.banned_by, target.ban_reason = None, None, ""
+    target.save(update_fields=["banned_at", "banned_by", "ban_reason"])
+    _log(room, actor, Kind.UNBAN, target=target)
+    return target
+
+
+@transaction.atomic
+def room_set_locked(*, room: Room, actor: AbstractBaseUser, locked: bool, reason: str = "") -> Room:
+    _check_can_moderate_room(room, actor)
+    room.is_locked = locked
+    room.save(update_fields=["is_locked"])
+    _log(room, actor, Kind.LOCK if locked else Kind.UNLOCK, reason=reason)
+    transaction.on_commit(lambda: events.notify_room_updated(room_id=room.pk, room=room_wire(room)))
+    return room
+
+
+@transaction.atomic
+def room_set_archived(*, room: Room, actor: AbstractBaseUser, archived: bool) -> Room:
+    if not actor.is_staff and not policies.can_manage_members(membership=membership_get(room=room, user=actor)):
+        raise PermissionDenied("Only the room's owner or staff can archive it.")
+    room.is_archived = archived
+    room.save(update_fields=["is_archived"])
+    _log(room, actor, Kind.ARCHIVE if archived else Kind.UNARCHIVE)
+    transaction.on_commit(lambda: events.notify_room_updated(room_id=room.pk, room=room_wire(room)))
+    return room

@@ -1,0 +1,145 @@
+"""Moderation through the API takes effect at once on every process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+from types import SimpleNamespace
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from rooms.models import Membership, ModerationAction
+from tests.factories import RoomFactory, UserFactory, token_for
+from tests.realtime.conftest import room_url
+from tests.support.ws import ChatClient
+
+
+@pytest.fixture
+def cast(transactional_db):
+    """A room with its owner, a moderator and two members, each with a token."""
+    owner, moderator, member, other = (UserFactory(username=name) for name in ("owner", "mod", "member", "other"))
+    room = RoomFactory(created_by=owner)
+    Membership.objects.create(room=room, user=moderator, role=Membership.Role.MODERATOR)
+    Membership.objects.create(room=room, user=member)
+    Membership.objects.create(room=room, user=other)
+    for user in (owner, moderator, member, other):
+        user.token = token_for(user)
+    return SimpleNamespace(room=room, owner=owner, moderator=moderator, member=member, other=other)
+
+
+def api(server, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict | None]:
+    request = urllib.request.Request(
+        f"{server.http_url}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, json.loads(raw) if raw else None
+
+
+async def call(*args, **kwargs):
+    return await sync_to_async(api)(*args, **kwargs)
+
+
+async def test_a_ban_closes_the_users_sockets_on_every_process_within_a_second(server_a, server_b, cast):
+    room, _owner, moderator, member, _other = cast.room, cast.owner, cast.moderator, cast.member, cast.other
+    on_a = await ChatClient.open(room_url(server_a, room), token=member.token)
+    on_b = await ChatClient.open(room_url(server_b, room), token=member.token)
+    started = time.monotonic()
+    status, body = await call(
+        server_a, "POST", f"/api/rooms/{room.slug}/members/member/ban/", moderator.token, {"reason": "spam"}
+    )
+    assert status == 200 and body["banned_at"] and body["ban_reason"] == "spam"
+    codes = await asyncio.gather(on_a.close_code(), on_b.close_code())
+    assert codes == [4403, 4403]
+    assert time.monotonic() - started < 1.0 + 0.5  # the API round trip itself included
+    refused = await ChatClient.open(room_url(server_b, room), token=member.token, expect_hello=False)
+    assert await refused.close_code() == 4403
+    assert (await call(server_a, "GET", f"/api/rooms/{room.slug}/messages/", member.token))[0] in {403, 404}
+    entry = await ModerationAction.objects.select_related("actor", "target_user").aget(kind="ban")
+    assert (entry.actor.username, entry.target_user.username, entry.reason) == ("mod", "member", "spam")
+
+
+async def test_a_deleted_message_disappears_from_every_page_and_from_history(server_a, server_b, cast):
+    room, owner, _moderator, member, other = cast.room, cast.owner, cast.moderator, cast.member, cast.other
+    author = await ChatClient.open(room_url(server_a, room), token=member.token)
+    watcher = await ChatClient.open(room_url(server_b, room), token=other.token)
+    message = await author.post("oops", "something regrettable")
+    await watcher.messages(1)
+    status, _ = await call(server_b, "DELETE", f"/api/rooms/{room.slug}/messages/{message['seq']}/", owner.token)
+    assert status == 204
+    for client in (author, watcher):
+        assert await client.expect("message.deleted") == {
+            "type": "message.deleted",
+            "id": message["id"],
+            "seq": message["seq"],
+        }
+    _, page = await call(server_a, "GET", f"/api/rooms/{room.slug}/messages/", other.token)
+    [tombstone] = page["results"]
+    assert tombstone["seq"] == message["seq"] and tombstone["body"] is None and tombstone["deleted_at"]
+    await author.close()
+    await watcher.close()
+
+
+async def test_a_mute_refuses_the_next_send_and_a_lock_makes_the_room_read_only(server_a, server_b, cast):
+    room, owner, moderator, member, other = cast.room, cast.owner, cast.moderator, cast.member, cast.other
+    talker = await ChatClient.open(room_url(server_b, room), token=member.token)
+    status, body = await call(
+        server_a, "POST", f"/api/rooms/{room.slug}/members/member/mute/", moderator.token, {"minutes": 10}
+    )
+    assert status == 200 and body["muted_until"]
+    await talker.send_message("muted", "hello?")
+    assert (await talker.expect("error"))["code"] == "forbidden"
+    assert (await call(server_a, "DELETE", f"/api/rooms/{room.slug}/members/member/mute/", moderator.token))[0] == 200
+    await talker.post("unmuted", "hello again")
+
+    assert (await call(server_a, "POST", f"/api/rooms/{room.slug}/lock/", owner.token, {}))[0] == 204
+    assert (await talker.expect("room.updated"))["room"]["is_locked"] is True
+    await talker.send_message("locked", "anyone?")
+    assert (await talker.expect("error"))["code"] == "forbidden"
+    status, _ = await call(
+        server_a, "POST", f"/api/rooms/{room.slug}/messages/", other.token, {"client_id": "api", "body": "via the API"}
+    )
+    assert status == 403
+    await talker.close()
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "expected"),
+    [
+        ("member", "other", 403),  # members cannot moderate
+        ("mod", "owner", 403),  # a moderator cannot touch the owner
+        ("mod", "member", 200),
+        ("owner", "mod", 200),
+    ],
+)
+def test_who_may_ban_whom(server_a, cast, actor, target, expected):
+    room = cast.room
+    tokens = {user.username: user.token for user in (cast.owner, cast.moderator, cast.member, cast.other)}
+    status, _ = api(server_a, "POST", f"/api/rooms/{room.slug}/members/{target}/ban/", tokens[actor], {})
+    assert status == expected
+    assert Membership.objects.get(room=room, user__username=target).is_banned is (expected == 200)
+
+
+def test_a_private_room_is_404_for_outsiders_even_for_moderation(server_a, transactional_db):
+    room = RoomFactory(is_private=True)
+    outsider = UserFactory()
+    token = token_for(outsider)
+    for method, path in [
+        ("GET", "/"),
+        ("GET", "/messages/"),
+        ("POST", "/lock/"),
+        ("DELETE", "/messages/1/"),
+        ("POST", f"/members/{room.created_by.username}/ban/"),
+    ]:
+        assert api(server_a, method, f"/api/rooms/{room.slug}{path}", token, {} if method == "POST" else None)[0] == 404
