@@ -3,6 +3,7 @@
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -10,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.tokens import token_for_user
+from chatproject.api_errors import error_responses
 
 User = get_user_model()
 
@@ -55,6 +57,7 @@ class SignUpAPIView(APIView):
     throttle_scope = "auth"
     serializer_class = SignUpSerializer
 
+    @extend_schema(request=SignUpSerializer, responses={201: TokenResponseSerializer, **error_responses(400, 429)})
     def post(self, request):
         serializer = SignUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -73,6 +76,7 @@ class TokenAPIView(APIView):
     throttle_scope = "auth"
     serializer_class = CredentialsSerializer
 
+    @extend_schema(request=CredentialsSerializer, responses={200: TokenResponseSerializer, **error_responses(400, 429)})
     def post(self, request):
         serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

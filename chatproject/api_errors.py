@@ -13,3 +13,18 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, ObjectDoesNotExist):
         exc = exceptions.NotFound(str(exc) or None)
     return exception_handler(exc, context)
+
+
+def error_responses(*status_codes: int) -> dict:
+    """OpenAPI responses for the errors an endpoint can answer with (drf-spectacular)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiResponse
+
+    descriptions = {
+        400: "Invalid input: an object of field names to lists of messages.",
+        403: "Not allowed.",
+        404: "No such object, or not visible to the caller.",
+        429: "Rate limited; the Retry-After header says when to try again.",
+        503: "A backing store is unavailable; retry later.",
+    }
+    return {code: OpenApiResponse(OpenApiTypes.OBJECT, description=descriptions[code]) for code in status_codes}

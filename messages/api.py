@@ -10,6 +10,7 @@ from rest_framework.exceptions import APIException, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chatproject.api_errors import error_responses
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, run_sync
 from messages.moderation import message_delete
@@ -110,7 +111,8 @@ class RoomMessagesAPIView(APIView):
                     "next": serializers.URLField(allow_null=True, help_text="Newer messages."),
                     "previous": serializers.URLField(allow_null=True, help_text="Older messages."),
                 },
-            )
+            ),
+            **error_responses(400, 404, 503),
         },
     )
     def get(self, request, slug: str):

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.pagination import LimitOffsetPagination
 
+from chatproject.api_errors import error_responses
 from rooms import policies, selectors
 from rooms.models import Membership, Room
 
@@ -64,7 +65,10 @@ class RoomListAPIView(generics.ListAPIView):
         return selectors.rooms_visible_to(user=self.request.user)
 
 
-@extend_schema(summary="One room, with the caller's membership (null when not a member)")
+@extend_schema(
+    summary="One room, with the caller's membership (null when not a member)",
+    responses={200: RoomDetailSerializer, **error_responses(404)},
+)
 class RoomDetailAPIView(generics.RetrieveAPIView):
     serializer_class = RoomDetailSerializer
 

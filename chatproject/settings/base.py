@@ -160,6 +160,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chat API",
     "DESCRIPTION": "Rooms, accounts and message history of the chat server.",
     "VERSION": "1.0.0",
+    # The schema and its docs page are public: they describe the API, they hold no data.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
 }
 
 # --- Internationalisation, static files -------------------------------------------------
