@@ -152,6 +152,16 @@ async def test_bad_frames_get_an_error_store_nothing_and_leave_the_socket_open(s
         await client.close()
 
 
+async def test_daphne_itself_drops_a_frame_far_over_the_limit(server_a, room, alice):
+    client = await _open(server_a, room, alice)
+    await client.send({"type": "message.send", "client_id": "huge", "body": "x" * (4 * 16384 + 1)})
+    # Message too big: daphne fails the connection (1009, or 1006 when it resets the TCP stream
+    # while the client is still writing) and never buffers the frame for the app.
+    assert await client.close_code() in {1006, 1009}
+    again = await _open(server_a, room, alice)  # the process is fine
+    await again.close()
+
+
 async def test_a_body_of_exactly_the_limit_in_four_byte_characters_fits_in_a_frame(server_a, room, alice):
     client = await _open(server_a, room, alice)
     try:
@@ -276,6 +286,8 @@ async def test_typing_reaches_others_not_the_typist_and_is_throttled(server_a, s
         await typist.send({"type": "typing", "active": False})
         assert (await other.expect("typing"))["active"] is False
         assert not [f for f in await typist.frames_within(0.3) if f["type"] == "typing"], "never echoed to the typist"
+        await typist.post("after-typing", "typing stored nothing")
+        assert (await other.messages(1))[0]["seq"] == 1
     finally:
         await typist.close()
         await other.close()

@@ -52,7 +52,8 @@ class MongoEcoProcess:
 
 
 class DaphneProcess:
-    """`daphne chatproject.asgi:application` on a free port, logging to var/test-logs/."""
+    """daphne (as `python -m chatproject.serve`, the production command) on a free port,
+    logging to var/test-logs/."""
 
     def __init__(self, *, env: dict[str, str], name: str) -> None:
         self.port = free_port()
@@ -61,18 +62,7 @@ class DaphneProcess:
         self.log_path = LOG_DIR / f"{name}-{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "--websocket-max-message-size",
-                env.get("DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE", "65536"),
-                "chatproject.asgi:application",
-            ],
+            [sys.executable, "-m", "chatproject.serve", "-b", "127.0.0.1", "-p", str(self.port)],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=self._log,
