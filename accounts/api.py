@@ -5,11 +5,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.throttling import AuthRateThrottle
 from accounts.tokens import token_for_user
 from chatproject.api_errors import error_responses
 
@@ -53,7 +54,7 @@ class SignUpAPIView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
     serializer_class = SignUpSerializer
 
@@ -72,7 +73,7 @@ class TokenAPIView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
     serializer_class = CredentialsSerializer
 
@@ -90,3 +91,12 @@ class TokenAPIView(APIView):
                 {"detail": "Unable to log in with the provided credentials."}, status=status.HTTP_400_BAD_REQUEST
             )
         return _token_response(user, status.HTTP_200_OK)
+
+
+class TokenRevokeAPIView(APIView):
+    """Revoke the caller's token (log a bot out). The next token request issues a new one."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
+
+logger = logging.getLogger(__name__)
 
 
 def session_group(session_key: str) -> str:
@@ -21,5 +24,10 @@ def close_sockets_of_session(sender, request, user, **kwargs) -> None:
     if not session_key:
         return
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
         async_to_sync(layer.group_send)(session_group(session_key), {"type": "session.ended"})
+    except Exception:
+        # Logging out must work even when Redis is down; those sockets stay until they close.
+        logger.exception("could not close the sockets of a session that logged out")

@@ -46,6 +46,23 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def env_choice(name: str, choices: list[str], default: str) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def env_choice_or_int(name: str, choices: list[str], default: str, *, minimum: int) -> str | int:
+    """One of `choices`, or an integer of at least `minimum`."""
+    value = env_str(name, default)
+    if value in choices:
+        return value
+    if value.isascii() and value.isdigit():
+        return env_int(name, minimum, minimum=minimum)
+    raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)} or an integer >= {minimum}, not {value!r}.")
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value == "":

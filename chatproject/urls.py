@@ -3,7 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from chatproject import health
+
 urlpatterns = [
+    path("healthz", health.live, name="health-live"),
+    path("readyz", health.ready, name="health-ready"),
     path("", RedirectView.as_view(pattern_name="rooms:list", permanent=False)),
     path("accounts/", include("accounts.urls")),
     path("rooms/", include("rooms.urls")),

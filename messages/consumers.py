@@ -1,13 +1,11 @@
 """The room WebSocket endpoint `/ws/rooms/<slug>/` (docs/protocol.md).
 
 A thin adapter: decode a frame, authorize, call a service, reply. Ordering and gap filling
-live in messages.delivery, the wire format in messages.protocol.
+live in messages.delivery, the wire format in messages.protocol, presence in messages.presence.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -22,13 +20,18 @@ from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
-from messages.presence import presence_join, presence_leave, presence_refresh
+from messages.presence import PresenceTracker
+from messages.redis_client import REDIS_ERRORS
 from messages.services import PostRejected, message_post
+from messages.throttle import WindowThrottle
 from rooms import policies
 from rooms.models import Membership, Room
 from rooms.moderation import room_wire
 
 logger = logging.getLogger(__name__)
+
+# Replays are costly to serve and cheap to ask for.
+RESUMES_PER_WINDOW, RESUME_WINDOW_SECONDS = 3, 10
 
 
 @db_call
@@ -41,8 +44,16 @@ def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membersh
 
 class RoomChatConsumer(AsyncWebsocketConsumer):
     stream: RoomStream | None = None
-    presence_task: asyncio.Task | None = None
+    presence: PresenceTracker | None = None
     groups_joined: tuple[str, ...] = ()
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends (even by a crash), its presence must stop being refreshed.
+            if self.presence is not None:
+                self.presence.stop()
 
     # --- connection lifecycle ----------------------------------------------------------
 
@@ -56,61 +67,51 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         if not policies.can_view(membership=membership, room=room):
             return await self._refuse(protocol.CLOSE_FORBIDDEN)
         self.room, self.user = room, {"id": user.pk, "username": user.get_username()}
-        self.connection_id = uuid.uuid4().hex[:12]
-        self.last_typing = (0.0, False)
+        self.typing_state = (0.0, False)
+        self.typing_throttle = WindowThrottle(limit=2, seconds=max(settings.CHAT_TYPING_INTERVAL_SECONDS, 0.001))
+        self.resume_throttle = WindowThrottle(limit=RESUMES_PER_WINDOW, seconds=RESUME_WINDOW_SECONDS)
 
-        # Subscribe before reading last_seq: anything stored after that read then reaches us.
-        groups = [room_group(room.pk), user_group(user.pk)]
-        session = self.scope.get("session")
-        if self.scope.get("auth_method") == "session" and session is not None and session.session_key:
-            groups.append(session_group(session.session_key))
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined = tuple(groups)
         await self.accept()
-
         chatlog = get_chatlog()
         try:
+            # Subscribe before reading last_seq: anything stored after that read then reaches us.
+            await self._join_groups()
             last_seq = await chatlog.last_seq(room_id=room.pk)
-        except ChatLogUnavailable:
+        except (ChatLogUnavailable, *REDIS_ERRORS):
+            logger.exception("cannot open room %s", room.pk)
             return await self._unavailable_close()
         self.stream = RoomStream(
             chatlog=chatlog, room_id=room.pk, room_slug=room.slug, send_text=self._send_text, delivered_seq=last_seq
         )
-        online, changed = await presence_join(
-            room_id=room.pk, user_id=user.pk, username=self.user["username"], connection_id=self.connection_id
+        self.presence = PresenceTracker(
+            room_id=room.pk, user=self.user, connection_id=uuid.uuid4().hex[:12], broadcast=self._broadcast_presence
         )
+        online = await self.presence.join()
         await self._send_frame(
             protocol.hello_frame(room=room_wire(room), user=self.user, last_seq=last_seq, online=online)
         )
-        if changed:
-            await self._broadcast_presence(online)
-        self.presence_task = asyncio.create_task(self._keep_presence())
-
         # `?after_seq=N` resumes in the handshake, before any live message can interleave.
         after_seq = self._handshake_after_seq()
         if after_seq is not None:
             await self._resume(after_seq)
 
+    async def _join_groups(self) -> None:
+        groups = [room_group(self.room.pk), user_group(self.user["id"])]
+        session = self.scope.get("session")
+        if self.scope.get("auth_method") == "session" and session is not None and session.session_key:
+            groups.append(session_group(session.session_key))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined += (group,)
+
     async def disconnect(self, code: int) -> None:
-        if self.presence_task is not None:
-            self.presence_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.presence_task
-        if self.stream is not None:
-            try:
-                online, changed = await presence_leave(
-                    room_id=self.room.pk,
-                    user_id=self.user["id"],
-                    username=self.user["username"],
-                    connection_id=self.connection_id,
-                )
-                if changed:
-                    await self._broadcast_presence(online)
-            except Exception:  # presence heals by expiry; never fail a disconnect on it
-                logger.exception("presence leave failed")
+        if self.presence is not None:
+            await self.presence.leave()
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except REDIS_ERRORS:
+                logger.warning("could not leave group %s; it expires by itself", group)
 
     async def _refuse(self, code: int) -> None:
         # Accept first: closing before accept() gives the client a bare HTTP 403 with no code.
@@ -119,13 +120,14 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
 
     async def _unavailable_close(self) -> None:
         await self._send_frame(
-            protocol.error_frame(protocol.UNAVAILABLE, "Messages cannot be read right now; reconnect later.")
+            protocol.error_frame(protocol.UNAVAILABLE, "The room cannot be served right now; reconnect later.")
         )
         await self.close(protocol.CLOSE_TRY_AGAIN_LATER)
 
     def _handshake_after_seq(self) -> int | None:
         values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after_seq")
-        if values and values[0].isdigit():
+        # isdigit() also accepts characters such as "²" that int() refuses: ASCII digits only.
+        if values and values[0].isascii() and values[0].isdigit() and len(values[0]) <= 16:
             return int(values[0])
         return None
 
@@ -141,6 +143,14 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         if isinstance(frame, protocol.SendFrame):
             await self._send_message(frame)
         elif isinstance(frame, protocol.ResumeFrame):
+            if wait := self.resume_throttle.retry_after():
+                return await self._send_frame(
+                    protocol.error_frame(
+                        protocol.RATE_LIMITED,
+                        f"At most {RESUMES_PER_WINDOW} resumes per {RESUME_WINDOW_SECONDS} s.",
+                        retry_after=round(wait, 2),
+                    )
+                )
             await self._resume(frame.after_seq)
         else:
             await self._typing(frame.active)
@@ -169,18 +179,21 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
             await self._unavailable_close()
 
     async def _typing(self, active: bool) -> None:
-        # Ephemeral and throttled: at most one "active" per interval, "inactive" only after an "active".
+        # Ephemeral, never stored. A repeated "active" within the interval and an "inactive"
+        # with nothing to end are dropped; and at most two indications go out per interval,
+        # however a client alternates.
         now = time.monotonic()
-        last_at, last_active = self.last_typing
-        if active and last_active and now - last_at < settings.CHAT_TYPING_INTERVAL_SECONDS:
+        last_at, last_active = self.typing_state
+        if active == last_active and (not active or now - last_at < settings.CHAT_TYPING_INTERVAL_SECONDS):
             return
-        if not active and not last_active:
+        if self.typing_throttle.retry_after():
             return
-        self.last_typing = (now, active)
-        await self.channel_layer.group_send(
-            room_group(self.room.pk),
-            {"type": "chat.typing", "user": self.user, "active": active, "sender": self.channel_name},
-        )
+        self.typing_state = (now, active)
+        event = {"type": "chat.typing", "user": self.user, "active": active, "sender": self.channel_name}
+        try:
+            await self.channel_layer.group_send(room_group(self.room.pk), event)
+        except REDIS_ERRORS:
+            logger.warning("typing indication lost: channel layer unavailable")
 
     # --- channel-layer events ---------------------------------------------------------
 
@@ -225,22 +238,6 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         except ChatLogUnavailable:
             # A gap we cannot fill: better a reconnect-and-resume than a silent hole.
             await self._unavailable_close()
-
-    async def _keep_presence(self) -> None:
-        interval = settings.CHAT_PRESENCE_TTL_SECONDS / 3
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                online, healed = await presence_refresh(
-                    room_id=self.room.pk,
-                    user_id=self.user["id"],
-                    username=self.user["username"],
-                    connection_id=self.connection_id,
-                )
-                if healed:
-                    await self._broadcast_presence(online)
-            except Exception:
-                logger.exception("presence refresh failed; will retry")
 
     async def _broadcast_presence(self, online: list[dict]) -> None:
         await self.channel_layer.group_send(room_group(self.room.pk), {"type": "chat.presence", "online": online})

@@ -6,10 +6,16 @@ consumer refreshes it, so the sockets of a process that died drop out by themsel
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 
 from django.conf import settings
+
+from messages.redis_client import REDIS_ERRORS, redis_key
+
+logger = logging.getLogger(__name__)
 
 
 def _entry(user_id: int, username: str, connection_id: str) -> str:
@@ -57,7 +63,7 @@ async def _touch(room_id: int, *, entry: str | None = None, remove: str | None =
         return memory_presence.touch(room_id, entry, remove)
     from messages.redis_client import get_redis
 
-    key = f"chat:presence:{room_id}"
+    key = redis_key("presence", room_id)
     now = time.time()
     ttl = settings.CHAT_PRESENCE_TTL_SECONDS
     async with get_redis().pipeline(transaction=True) as pipe:
@@ -93,3 +99,55 @@ async def presence_leave(*, room_id: int, user_id: int, username: str, connectio
     entries, _ = await _touch(room_id, remove=_entry(user_id, username, connection_id))
     after = _users(entries)
     return after, after != before
+
+
+class PresenceTracker:
+    """One socket's place in its room's presence: join, keep alive, leave, and tell the room
+    when the set of people online changes. Presence is best effort: a Redis failure is logged,
+    never fatal to the socket, and heals by expiry."""
+
+    def __init__(self, *, room_id: int, user: dict, connection_id: str, broadcast) -> None:
+        self.key = {
+            "room_id": room_id,
+            "user_id": user["id"],
+            "username": user["username"],
+            "connection_id": connection_id,
+        }
+        self.broadcast = broadcast  # async (online: list[dict]) -> None
+        self.task: asyncio.Task | None = None
+
+    async def join(self) -> list[dict]:
+        try:
+            online, changed = await presence_join(**self.key)
+            if changed:
+                await self.broadcast(online)
+        except REDIS_ERRORS:
+            logger.exception("presence join failed")
+            return []
+        self.task = asyncio.create_task(self._keep_alive())
+        return online
+
+    async def leave(self) -> None:
+        self.stop()
+        try:
+            online, changed = await presence_leave(**self.key)
+            if changed:
+                await self.broadcast(online)
+        except REDIS_ERRORS:
+            logger.exception("presence leave failed; the entry expires by itself")
+
+    def stop(self) -> None:
+        """Stop refreshing. Must run however the socket ends, or the entry would live on."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(settings.CHAT_PRESENCE_TTL_SECONDS / 3)
+            try:
+                online, healed = await presence_refresh(**self.key)
+                if healed:
+                    await self.broadcast(online)
+            except REDIS_ERRORS:
+                logger.exception("presence refresh failed; will retry")

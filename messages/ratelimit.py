@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from messages.redis_client import redis_key
+
 
 @dataclass(frozen=True, slots=True)
 class RateDecision:
@@ -67,7 +69,7 @@ memory_buckets = _MemoryBuckets()
 
 async def send_rate_hit(*, user_id: int, room_id: int) -> RateDecision:
     """Count one send; say whether it is within the limit."""
-    key = f"chat:rate:send:{room_id}:{user_id}"
+    key = redis_key("rate", "send", room_id, user_id)
     if not settings.REDIS_URL:
         return memory_buckets.hit(key)
     from messages.redis_client import get_redis

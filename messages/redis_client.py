@@ -7,6 +7,16 @@ import weakref
 
 import redis.asyncio as redis
 from django.conf import settings
+from redis.exceptions import RedisError
+
+# What a Redis outage raises, from redis-py or from channels-redis underneath.
+REDIS_ERRORS = (RedisError, OSError)
+
+
+def redis_key(*parts: object) -> str:
+    """A key under CHAT_REDIS_PREFIX, so deployments sharing one Redis database do not collide."""
+    return ":".join([settings.CHAT_REDIS_PREFIX, *map(str, parts)])
+
 
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.Redis] = weakref.WeakKeyDictionary()
 

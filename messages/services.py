@@ -17,6 +17,7 @@ from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, ge
 from messages.db import db_call
 from messages.groups import room_group
 from messages.ratelimit import send_rate_hit
+from messages.redis_client import REDIS_ERRORS
 from rooms import policies
 from rooms.models import Membership, Room
 
@@ -64,7 +65,12 @@ async def message_post(*, room_id: int, user_id: int, username: str, client_id: 
         if existing is not None:
             return Posted.of(existing, room_slug=room.slug, created=False)
         _check_can_post(room, membership)
-        decision = await send_rate_hit(user_id=user_id, room_id=room.pk)
+        try:
+            decision = await send_rate_hit(user_id=user_id, room_id=room.pk)
+        except REDIS_ERRORS:
+            # Without the shared counter the limit cannot be enforced: refuse rather than flood.
+            logger.exception("rate limiter unavailable for room %s", room.pk)
+            raise PostRejected(protocol.UNAVAILABLE, "Messages cannot be accepted right now; retry later.") from None
         if not decision.allowed:
             retry_after = round(decision.retry_after, 2)
             raise PostRejected(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from chatproject.env import (
     database_from_url,
+    env_choice,
+    env_choice_or_int,
     env_int,
     env_list,
     env_optional,
@@ -78,7 +80,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer and cache: Redis when REDIS_URL is set, in-process otherwise -------------
 REDIS_URL = env_optional("REDIS_URL")
-CHANNEL_LAYER_BACKEND = env_str("CHAT_CHANNEL_LAYER", "core")
+# Rate-limit and presence keys start with this, so deployments can share a Redis database.
+CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX", "chat")
+CHANNEL_LAYER_BACKEND = env_choice("CHAT_CHANNEL_LAYER", ["core", "pubsub"], "core")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -114,7 +118,8 @@ CHAT_LOG = {
     "MONGO_URL": MONGO_URL,
     "MONGO_DB": env_str("MONGO_DB", "chat"),
     # "majority" for replica sets; 1 acknowledges on the primary only.
-    "MONGO_WRITE_CONCERN": env_str("MONGO_WRITE_CONCERN", "majority"),
+    # 0 (unacknowledged) is refused: it would hide the duplicate-key errors that keep seq unique.
+    "MONGO_WRITE_CONCERN": env_choice_or_int("MONGO_WRITE_CONCERN", ["majority"], "majority", minimum=1),
     "SQLITE_PATH": env_str("CHAT_LOG_SQLITE_PATH", str(VAR_DIR / "chatlog.sqlite3")),
 }
 
@@ -148,6 +153,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chatproject.api_errors.api_exception_handler",
+    # Behind N proxies that each append to X-Forwarded-For, throttle on the client's address.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0) or None,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env_str("CHAT_AUTH_THROTTLE_RATE", "20/min"),
     },

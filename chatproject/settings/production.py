@@ -18,5 +18,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Rewrites `import ... from "./x.js"` to hashed names too, so a deploy never mixes old and
+    # new modules in a browser's cache.
+    "staticfiles": {"BACKEND": "chatproject.storage.StaticFilesStorage"},
 }

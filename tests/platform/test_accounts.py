@@ -68,3 +68,11 @@ def test_api_requires_authentication(client):
     response = client.get("/api/rooms/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_revoked_token_stops_working(client):
+    user = UserFactory()
+    token = token_for(user)
+    assert client.delete("/api/auth/token/revoke/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
+    assert client.get("/api/rooms/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    assert token_for(user) != token

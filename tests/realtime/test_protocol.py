@@ -303,3 +303,34 @@ async def test_presence_follows_people_across_processes(server_a, server_b, room
         await first.presence_becomes({"alice"})
     finally:
         await first.close()
+
+
+async def test_resume_is_throttled(server_a, room, alice):
+    client = await _open(server_a, room, alice)
+    try:
+        for _ in range(3):
+            await client.send({"type": "resume", "after_seq": 0})
+            await client.expect("resume.done")
+        await client.send({"type": "resume", "after_seq": 0})
+        error = await client.expect("error")
+        assert error["code"] == "rate_limited" and error["retry_after"] > 0
+    finally:
+        await client.close()
+
+
+async def test_alternating_typing_cannot_flood_the_room(server_a, room, alice, bob):
+    typist, other = await _open(server_a, room, alice), await _open(server_a, room, bob)
+    try:
+        for n in range(10):
+            await typist.send({"type": "typing", "active": n % 2 == 0})
+        typing = [f for f in await other.frames_within(1.0) if f["type"] == "typing"]
+        assert [f["active"] for f in typing] == [True, False]
+    finally:
+        await typist.close()
+        await other.close()
+
+
+async def test_a_malformed_after_seq_in_the_handshake_is_ignored(server_a, room, alice):
+    client = await ChatClient.open(room_url(server_a, room) + "?after_seq=%C2%B2", token=alice.token)
+    await client.post("fine", "still works")
+    await client.close()
