@@ -85,7 +85,7 @@ def _clean_redis():
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(match="chat:*", count=1000):
+        for key in client.scan_iter(match=f"{settings.CHAT_REDIS_PREFIX}:*", count=1000):
             client.delete(key)
         client.close()
     yield
