@@ -1,0 +1,86 @@
+"""RoomStream's ordering rules, against an in-memory log (the real log: tests/realtime)."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from messages import protocol
+from messages.chatlog import StoredMessage
+from messages.delivery import RoomStream
+
+
+class MemoryLog:
+    def __init__(self, count: int) -> None:
+        self.messages = [
+            StoredMessage(
+                id=f"m{seq}",
+                room_id=1,
+                seq=seq,
+                author_id=1,
+                author_username="a",
+                client_id=f"c{seq}",
+                body=f"body {seq}",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+            for seq in range(1, count + 1)
+        ]
+
+    async def page_after(self, *, room_id, after_seq, limit):
+        return [m for m in self.messages if m.seq > after_seq][:limit]
+
+    async def last_seq(self, *, room_id):
+        return len(self.messages)
+
+
+def live_text(seq: int) -> str:
+    return json.dumps({"type": "message.new", "message": {"seq": seq, "live": True}})
+
+
+@pytest.fixture
+def sent():
+    return []
+
+
+def stream(log, sent, delivered_seq=0):
+    async def send_text(text):
+        sent.append(json.loads(text))
+
+    return RoomStream(chatlog=log, room_id=1, room_slug="r", send_text=send_text, delivered_seq=delivered_seq)
+
+
+def seqs(frames):
+    return [f["message"]["seq"] for f in frames if f["type"] == "message.new"]
+
+
+async def test_a_jump_is_filled_from_the_log_before_the_live_message(sent):
+    room = stream(MemoryLog(5), sent)
+    await room.deliver(seq=1, text=live_text(1))
+    await room.deliver(seq=4, text=live_text(4))
+    assert seqs(sent) == [1, 2, 3, 4]
+    assert [f["message"].get("live", False) for f in sent] == [True, False, False, True]
+
+
+async def test_late_and_repeated_messages_are_dropped(sent):
+    room = stream(MemoryLog(5), sent)
+    for seq in (2, 1, 2, 3, 3):
+        await room.deliver(seq=seq, text=live_text(seq))
+    assert seqs(sent) == [1, 2, 3]
+
+
+async def test_resume_past_the_cap_announces_the_skipped_range(sent):
+    room = stream(MemoryLog(10), sent, delivered_seq=10)
+    await room.resume(after_seq=2, cap=3)
+    assert sent[0] == protocol.resume_truncated_frame(after_seq=2, first_seq=8, last_seq=10)
+    assert seqs(sent) == [8, 9, 10]
+    assert sent[-1] == protocol.resume_done_frame(last_seq=10)
+
+
+async def test_after_resume_live_delivery_continues_without_a_duplicate(sent):
+    log = MemoryLog(3)
+    room = stream(log, sent)
+    await room.resume(after_seq=0, cap=100)
+    await room.deliver(seq=3, text=live_text(3))  # the live copy of a replayed message
+    log.messages += MemoryLog(4).messages[3:]
+    await room.deliver(seq=4, text=live_text(4))
+    assert seqs(sent) == [1, 2, 3, 4]
