@@ -28,3 +28,21 @@ def error_responses(*status_codes: int) -> dict:
         503: "A backing store is unavailable; retry later.",
     }
     return {code: OpenApiResponse(OpenApiTypes.OBJECT, description=descriptions[code]) for code in status_codes}
+
+
+def document_authentication_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation that needs a caller can answer 401
+    (no credentials, or a revoked token)."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            security = operation.get("security")
+            if not security or {} in security:
+                continue  # open to anonymous callers
+            operation.setdefault("responses", {}).setdefault(
+                "401",
+                {
+                    "description": "Not authenticated: no or an invalid token or session.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+            )
+    return result

@@ -170,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs page are public: they describe the API, they hold no data.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chatproject.api_errors.document_authentication_errors",
+    ],
 }
 
 # --- Internationalisation, static files -------------------------------------------------
