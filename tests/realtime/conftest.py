@@ -36,13 +36,31 @@ def server_b(daphne_pair, transactional_db):
 
 
 @pytest.fixture
-def make_user(transactional_db):
-    def make(**kwargs):
-        user = UserFactory(**kwargs)
-        user.token = token_for(user)
-        return user
+def servers_with(transactional_db):
+    """Start daphne processes with extra settings (environment variables); stopped after the test."""
+    started = []
 
-    return make
+    def start(name: str, **env: str):
+        server = start_daphne(name, **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def user_with_token(**kwargs):
+    """A user whose API token is at hand as `user.token`."""
+    user = UserFactory(**kwargs)
+    user.token = token_for(user)
+    return user
+
+
+@pytest.fixture
+def people(transactional_db):
+    """Four users with tokens."""
+    return [user_with_token() for _ in range(4)]
 
 
 @pytest.fixture
@@ -52,3 +70,9 @@ def room(transactional_db):
 
 def room_url(server, room) -> str:
     return f"{server.ws_url}/ws/rooms/{room.slug}/"
+
+
+@pytest.fixture
+def make_user(transactional_db):
+    """Make users with tokens inside a test: `make_user(username="ann")`."""
+    return user_with_token

@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.factories import UserFactory, token_for
-from tests.realtime.conftest import room_url
+from tests.realtime.conftest import room_url, user_with_token
 from tests.support.ws import ChatClient
 
 MESSAGES_PER_SENDER = 5
@@ -15,10 +14,7 @@ MESSAGES_PER_SENDER = 5
 
 @pytest.fixture
 def members(transactional_db):
-    users = [UserFactory() for _ in range(6)]
-    for user in users:
-        user.token = token_for(user)
-    return users
+    return [user_with_token() for _ in range(6)]
 
 
 async def test_members_on_two_processes_receive_every_message_once_in_order(server_a, server_b, room, members):

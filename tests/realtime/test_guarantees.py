@@ -10,35 +10,11 @@ import urllib.request
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.factories import PASSWORD, UserFactory, token_for
+from tests.factories import PASSWORD
 from tests.realtime.conftest import room_url
 from tests.support.lossy_layer import fate
 from tests.support.processes import MongoEcoProcess
-from tests.support.servers import start_daphne
 from tests.support.ws import ChatClient
-
-
-@pytest.fixture
-def people(transactional_db):
-    users = [UserFactory() for _ in range(4)]
-    for user in users:
-        user.token = token_for(user)
-    return users
-
-
-@pytest.fixture
-def servers_with(transactional_db):
-    """Start daphne processes with extra settings; stopped at the end of the test."""
-    started = []
-
-    def start(name: str, **env: str):
-        server = start_daphne(name, **env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 async def test_when_the_store_is_down_the_sender_gets_unavailable_and_nobody_sees_the_message(

@@ -6,36 +6,24 @@ import json
 import urllib.error
 import urllib.request
 
-import pytest
 from asgiref.sync import sync_to_async
 
 from tests.factories import PASSWORD, RoomFactory, UserFactory, token_for
 from tests.realtime.conftest import room_url
 from tests.support.processes import free_port
-from tests.support.servers import start_daphne
 from tests.support.ws import ChatClient
-
-
-@pytest.fixture
-def servers_with(transactional_db):
-    started = []
-
-    def start(name: str, **env: str):
-        server = start_daphne(name, **env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def http(server, method: str, path: str, body: dict | None = None, token: str | None = None):
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(f"{server.http_url}{path}", method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        f"{server.http_url}{path}",
+        method=method,
+        headers=headers,
+        data=json.dumps(body).encode() if body is not None else None,
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -54,8 +42,9 @@ async def test_with_redis_down_a_socket_gets_unavailable_and_sign_up_still_works
     assert error["code"] == "unavailable"
     assert await client.close_code(timeout=20) == 4503
 
-    status, body = await sync_to_async(http)(server, "POST", "/api/auth/signup/",
-                                             {"username": "newbie", "password": PASSWORD})
+    status, body = await sync_to_async(http)(
+        server, "POST", "/api/auth/signup/", {"username": "newbie", "password": PASSWORD}
+    )
     assert status == 201 and body["token"]
     status, body = await sync_to_async(http)(server, "GET", "/readyz")
     assert status == 503 and body["checks"]["redis"].startswith("unavailable")
@@ -64,8 +53,10 @@ async def test_with_redis_down_a_socket_gets_unavailable_and_sign_up_still_works
 def test_readiness_reports_each_store(servers_with, transactional_db):
     healthy = servers_with("healthy")
     assert http(healthy, "GET", "/healthz") == (200, {"status": "ok"})
-    assert http(healthy, "GET", "/readyz") == (200, {"status": "ok", "checks": {
-        "database": "ok", "chat_log": "ok", "redis": "ok"}})
+    assert http(healthy, "GET", "/readyz") == (
+        200,
+        {"status": "ok", "checks": {"database": "ok", "chat_log": "ok", "redis": "ok"}},
+    )
     no_log = servers_with("no-chat-log", MONGO_URL=f"mongodb://127.0.0.1:{free_port()}/")
     status, body = http(no_log, "GET", "/readyz")
     assert status == 503 and body["checks"]["chat_log"].startswith("unavailable") and body["checks"]["database"] == "ok"

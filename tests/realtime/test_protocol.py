@@ -10,23 +10,19 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from rooms.models import Membership
-from tests.factories import RoomFactory, UserFactory, token_for
-from tests.realtime.conftest import room_url
+from tests.factories import RoomFactory
+from tests.realtime.conftest import room_url, user_with_token
 from tests.support.ws import ChatClient
 
 
 @pytest.fixture
 def alice(transactional_db):
-    user = UserFactory(username="alice")
-    user.token = token_for(user)
-    return user
+    return user_with_token(username="alice")
 
 
 @pytest.fixture
 def bob(transactional_db):
-    user = UserFactory(username="bob")
-    user.token = token_for(user)
-    return user
+    return user_with_token(username="bob")
 
 
 async def _open(server, room, user, **kwargs) -> ChatClient:
