@@ -152,13 +152,13 @@ def message_payload(message: StoredMessage, *, room_slug: str) -> dict[str, Any]
         "room": room_slug,
         "author": user_payload(message.author_id, message.author_username),
         "body": message.body,
-        "created_at": _iso(message.created_at),
+        "created_at": iso_utc(message.created_at),
         "client_id": message.client_id,
-        "deleted_at": _iso(message.deleted_at) if message.deleted_at else None,
+        "deleted_at": iso_utc(message.deleted_at) if message.deleted_at else None,
     }
 
 
-def _iso(moment) -> str:
+def iso_utc(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 

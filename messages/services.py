@@ -92,7 +92,8 @@ def _check_can_post(room: Room, membership: Membership | None) -> None:
     if room.is_read_only:
         raise PostRejected(protocol.FORBIDDEN, "This room is locked: it is read-only.")
     if policies.is_muted(membership=membership, now=timezone.now()):
-        raise PostRejected(protocol.FORBIDDEN, f"You are muted until {membership.muted_until.isoformat()}.")
+        until = protocol.iso_utc(membership.muted_until)
+        raise PostRejected(protocol.FORBIDDEN, f"You are muted until {until}.", muted_until=until)
     if not policies.can_post(membership=membership, room=room, now=timezone.now()):
         raise PostRejected(protocol.FORBIDDEN, "You cannot post in this room.")
 
@@ -101,7 +102,8 @@ async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:
     """Tell every socket of the room, on every process. The frame is encoded once here, not
     once per recipient. A failure loses nothing: the message is stored, and consumers fill
     sequence gaps from the log."""
-    event = {"type": "chat.message", "seq": seq, "text": frame_text}
+    # room_id: a STOMP connection subscribes to several rooms and routes each event by it.
+    event = {"type": "chat.message", "room_id": room_id, "seq": seq, "text": frame_text}
     try:
         await get_channel_layer().group_send(room_group(room_id), event)
     except Exception:

@@ -26,7 +26,9 @@ def room_wire(room: Room) -> dict:
         "name": room.name,
         "topic": room.topic,
         "is_private": room.is_private,
-        "is_locked": room.is_read_only,
+        "is_locked": room.is_locked,
+        "is_archived": room.is_archived,
+        "read_only": room.is_read_only,  # locked or archived: nobody can post
     }
 
 

@@ -20,7 +20,10 @@ def rooms_public(*, exclude_archived: bool = True) -> QuerySet[Room]:
 
 
 def rooms_of_user(*, user: AbstractBaseUser) -> QuerySet[Room]:
-    return _with_member_count(Room.objects.filter(memberships__user=user, memberships__banned_at__isnull=True))
+    # A subquery, not a join on memberships: the join would also filter what the member
+    # count counts, and every room would show one member.
+    mine = Membership.objects.filter(user=user, banned_at__isnull=True).values("room_id")
+    return _with_member_count(Room.objects.filter(pk__in=mine))
 
 
 def rooms_visible_to(*, user: AbstractBaseUser) -> QuerySet[Room]:

@@ -1,68 +1,102 @@
-// A WebSocket that reconnects with backoff, resumes after the last seq it saw and
-// re-sends what was not acked. Frames are documented in docs/protocol.md.
-export class ChatSocket {
-  constructor(handlers) {
-    this.h = handlers;
-    this.lastSeq = handlers.lastSeq || 0;
-    this.attempt = 0;
-    this.ws = null;
-    this.closedForGood = false;
-  }
+// One room's WebSocket (docs/protocol.md). It reconnects with backoff and resumes after the
+// last seq it has seen, so the page misses nothing and shows nothing twice.
+import { closeWords } from "./words.js";
 
-  url() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    // after_seq in the handshake: the replay comes before any live message.
-    return `${scheme}://${location.host}${this.h.path}?after_seq=${this.lastSeq}`;
+const CONNECT_TIMEOUT_MS = 10000;  // a handshake that hangs this long is a dead network, not a slow one
+const MAX_DELAY_MS = 15000;
+
+export class ChatSocket {
+  /** `on` receives: status({state, text, final}), hello, message, ack, deleted, room, presence,
+   *  typing, error, truncated, resumed. */
+  constructor({ path, lastSeq, on }) {
+    this.path = path;
+    this.lastSeq = lastSeq;
+    this.on = on;
+    this.ws = null;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.final = false;
+    // The browser knows first when the network goes: don't wait for a TCP timeout.
+    addEventListener("offline", () => this.ws?.close());
+    addEventListener("online", () => this.reconnectNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.retryTimer) this.reconnectNow();
+    });
   }
 
   connect() {
-    this.h.onStatus(this.attempt ? "Reconnecting…" : "Connecting…", false);
-    const ws = new WebSocket(this.url());
+    if (this.final) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.on.status({ state: "connecting", text: this.attempt ? "Reconnecting…" : "Connecting…" });
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    // after_seq in the handshake: the server replays what we missed before any live message.
+    const ws = new WebSocket(`${scheme}://${location.host}${this.path}?after_seq=${this.lastSeq}`);
     this.ws = ws;
-    ws.addEventListener("message", (event) => this.dispatch(JSON.parse(event.data)));
-    ws.addEventListener("close", (event) => this.closed(event));
+    const timeout = setTimeout(() => ws.close(), CONNECT_TIMEOUT_MS);
+    ws.addEventListener("open", () => clearTimeout(timeout));
+    ws.addEventListener("message", (event) => { if (ws === this.ws) this.dispatch(JSON.parse(event.data)); });
+    ws.addEventListener("close", (event) => {
+      clearTimeout(timeout);
+      if (ws === this.ws) this.closed(event);
+    });
+  }
+
+  reconnectNow() {
+    if (this.final || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
+    this.connect();
   }
 
   dispatch(frame) {
     switch (frame.type) {
       case "hello":
-        this.attempt = 0;
-        this.h.onStatus("Connected", true);
-        this.h.onHello(frame);
-        break;
-      case "resume.done":
-        // Everything missed is replayed: re-send what was never acked, with the same client_id.
-        for (const pending of this.h.pendingFrames()) {
-          this.send({ type: "message.send", client_id: pending.client_id, body: pending.body });
-        }
+        this.on.status({ state: "syncing", text: "Connected" });
+        this.on.hello(frame);
         break;
       case "message.new":
+        // Only message.new moves lastSeq: frames arrive in seq order, acks may run ahead of a gap.
         if (frame.message.seq > this.lastSeq) this.lastSeq = frame.message.seq;
-        this.h.onMessage(frame.message);
+        this.on.message(frame.message);
         break;
-      case "message.ack": this.h.onAck(frame); break;
-      case "presence": this.h.onPresence(frame.online); break;
-      case "typing": this.h.onTyping(frame); break;
-      case "error": this.h.onError(frame); break;
+      case "resume.truncated":
+        this.on.truncated(frame);
+        break;
+      case "resume.done":
+        this.attempt = 0;  // this connection works: the next drop starts the backoff afresh
+        this.on.status({ state: "live", text: "Connected" });
+        this.on.resumed(frame);
+        break;
+      case "message.ack": this.on.ack(frame); break;
+      case "message.deleted": this.on.deleted(frame); break;
+      case "room.updated": this.on.room(frame.room); break;
+      case "presence": this.on.presence(frame.online); break;
+      case "typing": this.on.typing(frame); break;
+      case "error": this.on.error(frame); break;
     }
   }
 
   closed(event) {
-    const final = { 4401: "You are signed out. Log in again to chat.", 4403: "You are not allowed in this room.",
-      4404: "This room does not exist.", 4001: "You logged out." }[event.code];
-    if (final) {
-      this.closedForGood = true;
-      this.h.onStatus(final, false);
+    this.ws = null;
+    const words = closeWords(event.code);
+    if (words.final) {
+      this.final = true;
+      this.on.status({ state: "closed", final: true, ...words });
       return;
     }
-    const delay = Math.min(30000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+    if (!navigator.onLine) {
+      this.on.status({ state: "offline", text: "You are offline. The chat reconnects when the network is back." });
+      return;  // the "online" event reconnects
+    }
+    const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
     this.attempt += 1;
-    this.h.onStatus(`Connection lost. Reconnecting in ${Math.ceil(delay / 1000)} s…`, false);
-    setTimeout(() => this.connect(), delay);
+    this.on.status({ state: "offline", text: `${words.text} Reconnecting in ${Math.ceil(delay / 1000)} s…` });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
+  /** Send now if connected; false otherwise (unsent messages go again after the next resume). */
   send(frame) {
-    // Unsent frames are not queued: pending messages are re-sent after the next resume.
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
   }
 }

@@ -1,107 +1,152 @@
-// The message list: ordered by seq, one element per message, pending ones at the end.
-// Bodies are inserted as text (never as HTML); links are built as elements.
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
+// The message list: one element per seq, in seq order, my unconfirmed messages after them.
+// It always shows one unbroken run of seqs (lowest..highest), so "older" means "before lowest"
+// and a resume never leaves a hole in the middle.
+import { fillMessage, messageElement, paintAvatar, renderBody, setTime } from "./message-view.js";
 
-function renderBody(el, body) {
-  el.replaceChildren();
-  let last = 0;
-  for (const match of body.matchAll(URL_PATTERN)) {
-    el.append(document.createTextNode(body.slice(last, match.index)));
-    const a = document.createElement("a");
-    a.href = match[0];
-    a.textContent = match[0];
-    a.rel = "noopener noreferrer nofollow";
-    a.target = "_blank";
-    el.append(a);
-    last = match.index + match[0].length;
-  }
-  el.append(document.createTextNode(body.slice(last)));
-}
-
-function localTime(iso) {
-  const date = iso ? new Date(iso) : new Date();
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
+const GROUP_WINDOW_MS = 5 * 60 * 1000;  // a follow-up within 5 minutes hides the repeated name
+const NEAR_BOTTOM_PX = 80;
 
 export class MessageList {
-  constructor(root, me) {
-    this.root = root;
+  constructor({ list, scroller, me }) {
+    this.root = list;
+    this.scroller = scroller;
     this.me = me;
-    this.pendingByClientId = new Map();
-    this.onRetry = () => {};
-    for (const time of root.querySelectorAll("time[datetime]")) time.textContent = localTime(time.dateTime);
-    this.scrollToEnd();
+    this.bySeq = new Map();
+    this.pending = new Map();  // client_id -> {client_id, body, li}
+    this.hydrate();
   }
 
-  element(message) {
-    const li = document.createElement("li");
-    li.className = "message";
-    li.innerHTML = '<span class="author"></span> <time></time><p class="body"></p><span class="state"></span>';
-    return li;
-  }
-
-  fill(li, message, state) {
-    li.dataset.clientId = message.client_id;
-    li.querySelector(".author").textContent = message.author ? message.author.username : this.me.username;
-    const time = li.querySelector("time");
-    if (message.created_at) time.dateTime = message.created_at;
-    time.textContent = localTime(message.created_at);
-    const body = li.querySelector(".body");
-    if (message.deleted_at) {
-      body.textContent = "This message was deleted.";
-      body.classList.add("deleted");
-    } else {
-      renderBody(body, message.body);
+  /** Server-rendered messages: local times, links and colours are the browser's job. */
+  hydrate() {
+    for (const li of this.root.children) {
+      this.bySeq.set(Number(li.dataset.seq), li);
+      paintAvatar(li, li.dataset.authorId);
+      const time = li.querySelector("time");
+      setTime(time, time.dateTime);
+      const body = li.querySelector(".body");
+      if (!body.classList.contains("deleted")) renderBody(body, body.textContent);
+      this.regroup(li);
     }
-    li.dataset.state = state;
-    const stateEl = li.querySelector(".state");
-    if (stateEl) stateEl.textContent = state === "pending" ? "sending…" : "";
   }
 
-  addPending(pending) {
-    const li = this.element(pending);
-    this.fill(li, pending, "pending");
-    this.pendingByClientId.set(pending.client_id, { ...pending, li });
+  lowestSeq() { return this.bySeq.size ? Number(this.root.querySelector("[data-seq]").dataset.seq) : null; }
+
+  /** Add or confirm one stored message; returns true when it was not shown before. */
+  upsert(message) {
+    if (this.bySeq.has(message.seq)) return false;
+    const mine = message.author.id === this.me.id ? this.pending.get(message.client_id) : undefined;
+    const li = mine ? mine.li : messageElement();
+    if (mine) this.pending.delete(message.client_id);
+    fillMessage(li, message, { author: message.author, state: "sent" });
+    li.querySelector(".state").replaceChildren();
+    this.bySeq.set(message.seq, li);
+    this.place(li, message.seq);
+    return true;
+  }
+
+  /** Insert a page of older messages without moving what the reader is looking at. */
+  prepend(messages) {
+    const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+    const added = messages.filter((m) => this.upsert(m)).length;
+    this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+    return added;
+  }
+
+  place(li, seq) {
+    // After the last stored message with a lower seq (so before my unconfirmed ones).
+    // New messages almost always belong at the end, so search from there.
+    let prev = this.root.lastElementChild;
+    while (prev && (!prev.dataset.seq || prev === li || Number(prev.dataset.seq) > seq)) {
+      prev = prev.previousElementSibling;
+    }
+    if (prev) prev.after(li);
+    else this.root.prepend(li);
+    this.regroupAround(li);
+  }
+
+  regroupAround(li) {
+    this.regroup(li);
+    if (li.nextElementSibling) this.regroup(li.nextElementSibling);
+  }
+
+  regroup(li) {
+    const prev = li.previousElementSibling;
+    const time = (node) => Date.parse(node.querySelector("time").dateTime) || Date.now();
+    li.classList.toggle("continued", Boolean(prev) && prev.dataset.authorId === li.dataset.authorId
+      && prev.dataset.state !== "failed" && li.dataset.state !== "failed"
+      && Math.abs(time(li) - time(prev)) < GROUP_WINDOW_MS);
+  }
+
+  addPending({ client_id, body }) {
+    const li = messageElement();
+    fillMessage(li, { client_id, body }, { author: this.me, state: "pending" });
+    li.querySelector(".state").textContent = "Sending…";
+    this.pending.set(client_id, { client_id, body, li });
     this.root.append(li);
+    this.regroup(li);
     this.scrollToEnd();
   }
 
-  pending() {
-    return [...this.pendingByClientId.values()].filter((p) => p.li.dataset.state === "pending");
+  /** Messages still waiting for an ack: re-sent, same client_id, after every reconnect. */
+  unsent() { return [...this.pending.values()].filter((p) => p.li.dataset.state === "pending"); }
+
+  markPending(clientId, note = "Sending…") {
+    const entry = this.pending.get(clientId);
+    if (!entry) return;
+    entry.li.dataset.state = "pending";
+    entry.li.querySelector(".state").textContent = note;
+    this.regroupAround(entry.li);
   }
 
-  markFailed(clientId, reason) {
-    const pending = this.pendingByClientId.get(clientId);
-    if (!pending) return;
-    pending.li.dataset.state = "failed";
-    const stateEl = pending.li.querySelector(".state");
-    stateEl.textContent = `Not sent: ${reason} `;
-    const retry = document.createElement("button");
-    retry.type = "button";
-    retry.className = "link-button";
-    retry.textContent = "Retry";
-    retry.addEventListener("click", () => {
-      pending.li.dataset.state = "pending";
-      stateEl.textContent = "sending…";
-      this.onRetry(pending);
-    });
-    stateEl.append(retry);
+  /** Show why a message was not stored, with what the writer can do about it. */
+  markFailed(clientId, reason, { retry, edit }) {
+    const entry = this.pending.get(clientId);
+    if (!entry) return;
+    entry.li.dataset.state = "failed";
+    this.regroupAround(entry.li);
+    const state = entry.li.querySelector(".state");
+    state.replaceChildren(`Not sent: ${reason} `);
+    if (retry) state.append(actionButton("Retry", () => retry(entry)), " ");
+    if (edit) state.append(actionButton("Edit", () => edit(entry)));
   }
 
-  upsert(message) {
-    if (this.root.querySelector(`[data-seq="${message.seq}"]`)) return;
-    const mine = message.author.id === this.me.id ? this.pendingByClientId.get(message.client_id) : undefined;
-    let li = mine ? mine.li : this.element(message);
-    if (mine) this.pendingByClientId.delete(message.client_id);
-    this.fill(li, message, "sent");
-    li.dataset.seq = message.seq;
-    // Keep seq order: insert before the first confirmed message with a higher seq, or before pending ones.
-    const after = [...this.root.children].find((el) =>
-      el !== li && (el.dataset.seq ? Number(el.dataset.seq) > message.seq : el.dataset.state !== "sent"));
-    const atBottom = this.root.scrollHeight - this.root.scrollTop - this.root.clientHeight < 80;
-    this.root.insertBefore(li, after || null);
-    if (atBottom || mine) this.scrollToEnd();
+  /** A moderator deleted a message: keep its place (its seq), drop its text. */
+  markDeleted(seq) {
+    const li = this.bySeq.get(seq);
+    if (!li) return;  // not loaded yet: history will bring it as a tombstone
+    const body = li.querySelector(".body");
+    body.classList.add("deleted");
+    body.textContent = "This message was deleted.";
   }
 
-  scrollToEnd() { this.root.scrollTop = this.root.scrollHeight; }
+  removePending(clientId) {
+    const li = this.pending.get(clientId)?.li;
+    if (!li) return;
+    const next = li.nextElementSibling;
+    li.remove();
+    this.pending.delete(clientId);
+    if (next) this.regroup(next);
+  }
+
+  /** Forget every stored message shown (not my unsent ones): the list restarts from what comes next. */
+  clearStored() {
+    for (const li of this.bySeq.values()) li.remove();
+    this.bySeq.clear();
+  }
+
+  isNearBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  scrollToEnd() { this.scroller.scrollTop = this.scroller.scrollHeight; }
+}
+
+function actionButton(text, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link-button";
+  button.textContent = text;
+  button.addEventListener("click", onClick);
+  return button;
 }

@@ -1,98 +1,162 @@
-// The room page: live messages over the WebSocket (docs/protocol.md).
-// Nothing typed is lost: a message stays "pending" until acked and is re-sent with its
-// original client_id after a reconnect; the server stores it once.
+// The room page (templates/rooms/detail.html): wires the socket to the list, the message box
+// and the people panel. Nothing typed is lost: a message stays "pending" until acked and is
+// re-sent with its original client_id after every reconnect; the server stores it once.
 import { ChatSocket } from "./chat-socket.js";
+import { Composer } from "./composer.js";
+import { History } from "./history.js";
 import { MessageList } from "./message-list.js";
+import { Outbox } from "./outbox.js";
+import { People } from "./people.js";
+import { errorWords } from "./words.js";
 
-const config = JSON.parse(document.getElementById("chat-config").textContent);
-const list = new MessageList(document.getElementById("messages"), config.user);
-const statusEl = document.querySelector("[data-testid=connection-status]");
-const typingEl = document.querySelector("[data-testid=typing]");
-const onlineEl = document.getElementById("online");
-const form = document.getElementById("composer");
-const input = document.getElementById("message-body");
-const countEl = document.getElementById("composer-count");
-const errorEl = document.getElementById("composer-error");
+const $ = (selector) => document.querySelector(selector);
+const config = JSON.parse($("#chat-config").textContent);
+const scroller = $("#message-scroller");
+const status = $("[data-testid=connection-status]");
+const jump = $("[data-testid=jump-to-new]");
+const form = $("#composer");
+const lockedNotice = $("[data-testid=locked-notice]");
+const roomName = $("#room-title").textContent;
 
-const ERROR_WORDS = {
-  rate_limited: (e) => `You are sending too fast. Try again in ${Math.ceil(e.retry_after || 1)} s.`,
-  too_large: (e) => e.detail,
-  forbidden: (e) => e.detail,
-  unavailable: () => "The server cannot store messages right now. Your message will be retried.",
-  invalid_frame: (e) => e.detail,
-};
+const list = new MessageList({ list: $("#messages"), scroller, me: config.user });
+const people = new People({ onlineList: $("#online"), onlineCount: $("[data-testid=online-count]"),
+  typingLine: $("[data-testid=typing]"), me: config.user });
+const history = new History({ edge: $("[data-testid=history-edge]"), scroller, list,
+  apiUrl: scroller.dataset.historyUrl, roomName, announce });
+const composer = new Composer({ form, maxChars: config.maxBodyChars, announce, onSend: send,
+  onTyping: (active) => socket.send({ type: "typing", active }) });
 
-const typers = new Map();
+let live = false;  // false while a (re)connect replays what was missed
+let wasLive = false;
+let missed = 0;
+let unseen = 0;
+let serverError = false;
 
 const socket = new ChatSocket({
   path: config.socketPath,
   lastSeq: config.lastSeq,
-  onStatus(text, ok) {
-    statusEl.textContent = text;
-    statusEl.classList.toggle("offline", !ok);
+  on: {
+    status: showStatus,
+    hello(frame) {
+      live = false;
+      missed = 0;
+      people.showOnline(frame.online);
+      showRoom(frame.room);
+    },
+    room: showRoom,
+    deleted: (frame) => list.markDeleted(frame.seq),
+    message: showMessage,
+    ack(frame) {
+      showMessage(frame.message);
+      // A server error stays up while any message still waits (a rate-limited burst).
+      if (serverError && !list.unsent().length) {
+        composer.setError("");
+        serverError = false;
+      }
+    },
+    truncated(frame) {
+      // Too much was missed to replay: restart the list at the newest messages, and let
+      // scrolling up page back through the rest, so the list never has a hole.
+      list.clearStored();
+      history.pause();
+      announce(`You missed ${frame.last_seq - frame.after_seq} messages. Showing the newest; scroll up for the rest.`);
+    },
+    resumed() {
+      if (wasLive && missed) announce(`${missed} new message${missed === 1 ? "" : "s"} while you were away.`);
+      live = wasLive = true;
+      history.resume();
+      outbox.flush();
+    },
+    presence: (online) => people.showOnline(online),
+    typing: (frame) => people.typing(frame.user, frame.active),
+    error: showError,
   },
-  onHello(frame) { showOnline(frame.online); },
-  onMessage(message) { list.upsert(message); },
-  onAck(frame) { list.upsert(frame.message); },
-  onPresence(online) { showOnline(online); },
-  onTyping(frame) { showTyping(frame.user, frame.active); },
-  onError(frame) {
-    const words = (ERROR_WORDS[frame.code] || ((e) => e.detail))(frame);
-    errorEl.textContent = words;
-    if (frame.client_id && frame.code !== "unavailable") list.markFailed(frame.client_id, words);
-  },
-  pendingFrames: () => list.pending(),
 });
+const outbox = new Outbox({ list, socket });
 
-function showOnline(online) {
-  onlineEl.replaceChildren(...online.map((u) => {
-    const li = document.createElement("li");
-    li.textContent = u.username;
-    return li;
-  }));
+function showMessage(message) {
+  const mine = message.author.id === config.user.id;
+  const stick = mine || list.isNearBottom();
+  if (!list.upsert(message)) return;
+  people.stopTyping(message.author.id);
+  if (stick) list.scrollToEnd();
+  else showUnseen(unseen + 1);
+  if (mine) return;
+  if (live) announce(`${message.author.username}: ${(message.body || "deleted message").slice(0, 200)}`);
+  else missed += 1;
 }
 
-function showTyping(user, active) {
-  clearTimeout(typers.get(user.id)?.timer);
-  if (active) typers.set(user.id, { name: user.username, timer: setTimeout(() => showTyping(user, false), 5000) });
-  else typers.delete(user.id);
-  const names = [...typers.values()].map((t) => t.name);
-  typingEl.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
-}
-
-function updateCount() {
-  const left = config.maxBodyChars - input.value.trim().length;
-  countEl.textContent = left < 200 ? `${left} characters left` : "";
-  countEl.classList.toggle("over", left < 0);
-}
-
-function send() {
-  const body = input.value.trim();
-  if (!body) return;
-  if (body.length > config.maxBodyChars) {
-    errorEl.textContent = `Messages are limited to ${config.maxBodyChars} characters.`;
+function showError(frame) {
+  // Without a client_id, "unavailable" means the server cannot read the log and is about to
+  // close the socket: the connection status says that, and the reconnect resumes.
+  if (!frame.client_id && frame.code === "unavailable") return;
+  const words = errorWords(frame);
+  composer.setError(words.text);
+  serverError = true;
+  if (!frame.client_id) return;
+  if (words.wait) {
+    // Too fast: nothing is lost, the outbox sends it (and everything after it) once allowed.
+    list.markPending(frame.client_id, `Waiting: you are sending too fast. Sending again in ${Math.ceil(words.wait)} s.`);
+    outbox.hold(words.wait);
     return;
   }
-  errorEl.textContent = "";
-  const clientId = crypto.randomUUID();
-  list.addPending({ client_id: clientId, body });
-  socket.send({ type: "message.send", client_id: clientId, body });
-  socket.send({ type: "typing", active: false });
-  input.value = "";
-  updateCount();
+  list.markFailed(frame.client_id, words.text, {
+    retry: words.retry ? (entry) => { list.markPending(entry.client_id); outbox.send(entry); } : null,
+    edit: (entry) => { list.removePending(entry.client_id); composer.restore(entry.body); },
+  });
 }
 
-form.addEventListener("submit", (event) => { event.preventDefault(); send(); });
-input.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-    event.preventDefault();
-    send();
-  }
-});
-input.addEventListener("input", () => {
-  updateCount();
-  socket.send({ type: "typing", active: input.value.length > 0 });
-});
-list.onRetry = (pending) => socket.send({ type: "message.send", client_id: pending.client_id, body: pending.body });
+function showRoom(room) {
+  const locked = room.read_only;
+  lockedNotice.hidden = !locked;
+  composer.setEnabled(!locked && !socket.final, locked ? "This room is read-only." : `Message ${roomName}`);
+}
 
+function send(body) {
+  const clientId = newClientId();
+  list.addPending({ client_id: clientId, body });
+  outbox.send({ client_id: clientId, body });  // if not connected, it goes after the next resume
+}
+
+/** 128 random bits; crypto.randomUUID exists only on https pages, getRandomValues everywhere. */
+function newClientId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function showStatus({ state, text, final, login }) {
+  status.dataset.state = state;
+  status.querySelector("[data-role=status-text]").textContent = text;
+  status.querySelector("[data-role=reconnect]").hidden = state !== "offline" || !navigator.onLine;
+  status.querySelector("[data-role=login]").hidden = !login;
+  if (final) {
+    composer.setEnabled(false, text);
+    for (const pending of list.unsent()) {
+      list.markFailed(pending.client_id, text, {});
+    }
+  }
+}
+status.querySelector("[data-role=reconnect]").addEventListener("click", () => socket.reconnectNow());
+
+// Reading older messages is not interrupted by new ones: a button offers the way down.
+function showUnseen(count) {
+  unseen = count;
+  jump.hidden = count === 0;
+  jump.textContent = `${count} new message${count === 1 ? "" : "s"} ↓`;
+}
+jump.addEventListener("click", () => { list.scrollToEnd(); scroller.focus(); });
+scroller.addEventListener("scroll", () => { if (unseen && list.isNearBottom()) showUnseen(0); }, { passive: true });
+
+// Polite announcements for screen readers: a fresh node each time, so a repeat is read again.
+function announce(text) {
+  const region = $("#announcer");
+  const line = document.createElement("p");
+  line.textContent = text;
+  region.append(line);
+  while (region.childElementCount > 3) region.firstElementChild.remove();
+}
+
+composer.setEnabled(form.dataset.locked !== "true");
+// A desktop reader wants to type at once; on a phone, focusing would cover the page with a keyboard.
+if (matchMedia("(pointer: fine)").matches && !composer.input.disabled) composer.input.focus();
+list.scrollToEnd();
 socket.connect();

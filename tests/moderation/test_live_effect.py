@@ -104,7 +104,8 @@ async def test_a_mute_refuses_the_next_send_and_a_lock_makes_the_room_read_only(
     await talker.post("unmuted", "hello again")
 
     assert (await call(server_a, "POST", f"/api/rooms/{room.slug}/lock/", owner.token, {}))[0] == 204
-    assert (await talker.expect("room.updated"))["room"]["is_locked"] is True
+    updated = (await talker.expect("room.updated"))["room"]
+    assert updated["is_locked"] is True and updated["read_only"] is True and updated["is_archived"] is False
     await talker.send_message("locked", "anyone?")
     assert (await talker.expect("error"))["code"] == "forbidden"
     status, _ = await call(

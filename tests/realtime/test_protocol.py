@@ -9,6 +9,7 @@ import websockets
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from messages import protocol
 from rooms.models import Membership
 from tests.factories import RoomFactory
 from tests.realtime.conftest import room_url, user_with_token
@@ -192,6 +193,7 @@ async def test_a_muted_member_is_refused_and_a_locked_room_is_read_only(server_a
         await client.send_message("muted", "can you hear me?")
         error = await client.expect("error")
         assert error["code"] == "forbidden" and "muted" in error["detail"]
+        assert error["muted_until"] == protocol.iso_utc(membership.muted_until)
 
         membership.muted_until = None
         await membership.asave()
