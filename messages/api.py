@@ -64,9 +64,18 @@ class HistoryQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: JSON numbers are not silently turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PostMessageSerializer(serializers.Serializer):
-    client_id = serializers.CharField(min_length=1, max_length=protocol.CLIENT_ID_MAX_LENGTH, trim_whitespace=False)
-    body = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=settings.CHAT_MAX_FRAME_BYTES)
+    client_id = StrictCharField(min_length=1, max_length=protocol.CLIENT_ID_MAX_LENGTH, trim_whitespace=False)
+    body = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=settings.CHAT_MAX_FRAME_BYTES)
 
     def validate_client_id(self, value: str) -> str:
         return _protocol_validated(protocol.validate_client_id, value)

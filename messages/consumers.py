@@ -189,7 +189,13 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         if self.typing_throttle.retry_after():
             return
         self.typing_state = (now, active)
-        event = {"type": "chat.typing", "user": self.user, "active": active, "sender": self.channel_name}
+        event = {
+            "type": "chat.typing",
+            "room_id": self.room.pk,
+            "user": self.user,
+            "active": active,
+            "sender": self.channel_name,
+        }
         try:
             await self.channel_layer.group_send(room_group(self.room.pk), event)
         except REDIS_ERRORS:
@@ -224,8 +230,11 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
     async def session_ended(self, event: dict) -> None:
         await self.close(protocol.CLOSE_SESSION_ENDED)
 
-    async def member_banned(self, event: dict) -> None:
-        if event["room_id"] == self.room.pk:
+    async def access_changed(self, event: dict) -> None:
+        if event["room_id"] != self.room.pk:
+            return
+        room, membership = await _room_and_membership(self.room.slug, self.user["id"])
+        if room is None or not policies.can_view(membership=membership, room=room):
             await self.close(protocol.CLOSE_FORBIDDEN)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -240,7 +249,8 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
             await self._unavailable_close()
 
     async def _broadcast_presence(self, online: list[dict]) -> None:
-        await self.channel_layer.group_send(room_group(self.room.pk), {"type": "chat.presence", "online": online})
+        event = {"type": "chat.presence", "room_id": self.room.pk, "online": online}
+        await self.channel_layer.group_send(room_group(self.room.pk), event)
 
     async def _send_frame(self, frame: dict) -> None:
         await self.send(text_data=protocol.encode(frame))

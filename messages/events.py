@@ -20,14 +20,17 @@ def _send(group: str, event: dict) -> None:
         logger.exception("could not send %s to %s", event["type"], group)
 
 
-def notify_member_banned(*, room_id: int, user_id: int) -> None:
-    """Close the user's sockets in the room (4403)."""
-    _send(user_group(user_id), {"type": "member.banned", "room_id": room_id})
+def notify_access_changed(*, room_id: int, user_id: int | None = None) -> None:
+    """Someone may have lost access to the room (a ban, a removal, the room made private):
+    the affected sockets re-check and close with 4403 if they may no longer see it. With no
+    `user_id`, every socket in the room re-checks."""
+    event = {"type": "access.changed", "room_id": room_id}
+    _send(user_group(user_id) if user_id is not None else room_group(room_id), event)
 
 
 def notify_room_updated(*, room_id: int, room: dict) -> None:
-    _send(room_group(room_id), {"type": "room.updated", "room": room})
+    _send(room_group(room_id), {"type": "room.updated", "room_id": room_id, "room": room})
 
 
 def notify_message_deleted(*, room_id: int, message_id: str, seq: int) -> None:
-    _send(room_group(room_id), {"type": "chat.deleted", "id": message_id, "seq": seq})
+    _send(room_group(room_id), {"type": "chat.deleted", "room_id": room_id, "id": message_id, "seq": seq})

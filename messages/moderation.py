@@ -16,9 +16,12 @@ def message_delete(*, room: Room, actor: AbstractBaseUser, seq: int, reason: str
     """Raises ObjectDoesNotExist, PermissionDenied, or ChatLogUnavailable."""
     if not policies.can_moderate_room(actor=membership_get(room=room, user=actor), actor_is_staff=actor.is_staff):
         raise PermissionDenied("Only the room's owner and moderators can delete messages.")
-    tombstone = run_sync(lambda log: log.delete(room_id=room.pk, seq=seq))
-    if tombstone is None:
+    existing = run_sync(lambda log: log.get(room_id=room.pk, seq=seq))
+    if existing is None:
         raise ObjectDoesNotExist(f"No message {seq} in this room.")
+    if existing.is_deleted:
+        return existing  # deleting twice changes nothing, so it is not logged or sent again
+    tombstone = run_sync(lambda log: log.delete(room_id=room.pk, seq=seq))
     author_id = tombstone.author_id
     ModerationAction.objects.create(
         room=room,

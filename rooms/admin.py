@@ -9,8 +9,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from messages import events
 from rooms import moderation
 from rooms.admin_messages import room_messages_view
 from rooms.models import Membership, ModerationAction, Room
@@ -35,6 +37,14 @@ class RoomAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["is_locked", "is_archived", "created_at"]
     actions = ["lock", "unlock", "archive", "unarchive"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # A new name or topic shows at once; a room made private closes outsiders' sockets.
+            room_id, wire = obj.pk, moderation.room_wire(obj)
+            transaction.on_commit(lambda: events.notify_room_updated(room_id=room_id, room=wire))
+            transaction.on_commit(lambda: events.notify_access_changed(room_id=room_id))
 
     @admin.display(description="Messages")
     def messages(self, room: Room) -> str:
@@ -95,6 +105,12 @@ class MembershipAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["banned"].initial = bool(self.instance.pk and self.instance.is_banned)
 
+    def clean_muted_until(self):
+        until = self.cleaned_data["muted_until"]
+        if until is not None and until <= timezone.now() and "muted_until" in self.changed_data:
+            raise forms.ValidationError("A mute must end in the future; clear the field to unmute.")
+        return until
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -137,6 +153,17 @@ class MembershipAdmin(admin.ModelAdmin):
         elif not banned and previous.is_banned:
             moderation.membership_unban(room=room, actor=request.user, username=username)
         obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        room_id, user_id = obj.room_id, obj.user_id
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: events.notify_access_changed(room_id=room_id, user_id=user_id))
+
+    def delete_queryset(self, request, queryset):
+        removed = list(queryset.values_list("room_id", "user_id"))
+        super().delete_queryset(request, queryset)
+        for room_id, user_id in removed:
+            transaction.on_commit(lambda r=room_id, u=user_id: events.notify_access_changed(room_id=r, user_id=u))
 
     @admin.action(description="Lift the ban")
     def unban(self, request, queryset):

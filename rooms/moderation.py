@@ -32,12 +32,26 @@ def room_wire(room: Room) -> dict:
     }
 
 
-def _target_membership(room: Room, username: str) -> Membership:
+def _target_membership(room: Room, username: str, *, may_create: bool) -> Membership:
+    """The target's membership. Muting or banning someone who never joined a public room needs
+    a row to hold the mute or ban (an unsaved one is returned); in a private room only members
+    can be moderated, so moderation can never make anyone a member."""
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise ValidationError({"username": f"There is no user called {username!r}."})
-    membership, _ = Membership.objects.get_or_create(room=room, user=user)
-    return membership
+    membership = Membership.objects.filter(room=room, user=user).first()
+    if membership is not None:
+        return membership
+    if not may_create or room.is_private:
+        raise ValidationError({"username": f"{username} is not a member of this room."})
+    return Membership(room=room, user=user)
+
+
+def _save(target: Membership, fields: list[str]) -> None:
+    if target.pk is None:
+        target.save()
+    else:
+        target.save(update_fields=fields)
 
 
 def _check_can_moderate_member(room: Room, actor: AbstractBaseUser, target: Membership) -> None:
@@ -66,41 +80,41 @@ def membership_mute(
 ) -> Membership:
     if until <= timezone.now():
         raise ValidationError({"until": "A mute must end in the future."})
-    target = _target_membership(room, username)
+    target = _target_membership(room, username, may_create=True)
     _check_can_moderate_member(room, actor, target)
     target.muted_until = until
-    target.save(update_fields=["muted_until"])
+    _save(target, ["muted_until"])
     _log(room, actor, Kind.MUTE, target=target, reason=reason, detail=f"until {until.isoformat()}")
     return target
 
 
 @transaction.atomic
 def membership_unmute(*, room: Room, actor: AbstractBaseUser, username: str) -> Membership:
-    target = _target_membership(room, username)
+    target = _target_membership(room, username, may_create=False)
     _check_can_moderate_member(room, actor, target)
     target.muted_until = None
-    target.save(update_fields=["muted_until"])
+    _save(target, ["muted_until"])
     _log(room, actor, Kind.UNMUTE, target=target)
     return target
 
 
 @transaction.atomic
 def membership_ban(*, room: Room, actor: AbstractBaseUser, username: str, reason: str = "") -> Membership:
-    target = _target_membership(room, username)
+    target = _target_membership(room, username, may_create=True)
     _check_can_moderate_member(room, actor, target)
     target.banned_at, target.banned_by, target.ban_reason = timezone.now(), actor, reason
-    target.save(update_fields=["banned_at", "banned_by", "ban_reason"])
+    _save(target, ["banned_at", "banned_by", "ban_reason"])
     _log(room, actor, Kind.BAN, target=target, reason=reason)
-    transaction.on_commit(lambda: events.notify_member_banned(room_id=room.pk, user_id=target.user_id))
+    transaction.on_commit(lambda: events.notify_access_changed(room_id=room.pk, user_id=target.user_id))
     return target
 
 
 @transaction.atomic
 def membership_unban(*, room: Room, actor: AbstractBaseUser, username: str) -> Membership:
-    target = _target_membership(room, username)
+    target = _target_membership(room, username, may_create=False)
     _check_can_moderate_member(room, actor, target)
     target.banned_at, target.banned_by, target.ban_reason = None, None, ""
-    target.save(update_fields=["banned_at", "banned_by", "ban_reason"])
+    _save(target, ["banned_at", "banned_by", "ban_reason"])
     _log(room, actor, Kind.UNBAN, target=target)
     return target
 

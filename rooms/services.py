@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from messages import events
 from rooms import policies
 from rooms.models import ROOM_SLUG_MAX_LENGTH, Membership, Room
 from rooms.selectors import membership_get
@@ -91,3 +92,4 @@ def membership_remove(*, room: Room, actor: AbstractBaseUser, username: str) -> 
     if membership.role == Membership.Role.OWNER:
         raise ValidationError({"username": "The owner cannot be removed."})
     membership.delete()
+    transaction.on_commit(lambda: events.notify_access_changed(room_id=room.pk, user_id=membership.user_id))

@@ -154,7 +154,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chatproject.api_errors.api_exception_handler",
     # Behind N proxies that each append to X-Forwarded-For, throttle on the client's address.
-    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0) or None,
+    # 0 (the default): ignore X-Forwarded-For and use the peer address, which daphne's
+    # --proxy-headers already sets from the proxy.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
     "DEFAULT_THROTTLE_RATES": {
         "auth": env_str("CHAT_AUTH_THROTTLE_RATE", "20/min"),
     },

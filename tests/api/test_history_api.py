@@ -143,3 +143,18 @@ def test_session_authenticated_posts_need_csrf(user):
     client.force_login(user)
     response = client.post(f"/api/rooms/{room.slug}/messages/", {"client_id": "c", "body": "hi"}, format="json")
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_a_missing_room_and_a_private_one_answer_exactly_alike(api):
+    private = RoomFactory(is_private=True)
+    missing = api.get("/api/rooms/no-such-room/messages/")
+    hidden = api.get(f"/api/rooms/{private.slug}/messages/")
+    assert (
+        (missing.status_code, missing.json()) == (hidden.status_code, hidden.json()) == (404, {"detail": "Not found."})
+    )
+
+
+def test_a_number_is_not_a_message_body(api):
+    room = RoomFactory()
+    response = api.post(f"/api/rooms/{room.slug}/messages/", {"client_id": "n", "body": 5}, format="json")
+    assert response.status_code == 400 and "body" in response.json()

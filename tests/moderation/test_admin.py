@@ -19,14 +19,18 @@ def staff_client(client):
 
 def seed(room, author, bodies):
     for n, body in enumerate(bodies):
-        run_sync(lambda log, n=n, body=body: log.append(
-            room_id=room.pk, author_id=author.pk, author_username=author.username, client_id=f"s{n}", body=body))
+        run_sync(
+            lambda log, n=n, body=body: log.append(
+                room_id=room.pk, author_id=author.pk, author_username=author.username, client_id=f"s{n}", body=body
+            )
+        )
 
 
 def test_lock_action_makes_the_room_read_only_and_is_audited(staff_client):
     room = RoomFactory()
-    response = staff_client.post(reverse("admin:rooms_room_changelist"),
-                                 {"action": "lock", "_selected_action": [room.pk]})
+    response = staff_client.post(
+        reverse("admin:rooms_room_changelist"), {"action": "lock", "_selected_action": [room.pk]}
+    )
     assert response.status_code == 302
     room.refresh_from_db()
     assert room.is_locked
@@ -38,8 +42,9 @@ def test_banning_through_the_membership_form_records_who_and_why(staff_client):
     room = RoomFactory()
     membership = Membership.objects.create(room=room, user=member)
     url = reverse("admin:rooms_membership_change", args=[membership.pk])
-    response = staff_client.post(url, {"role": "member", "muted_until_0": "", "muted_until_1": "",
-                                       "banned": "on", "ban_reason": "spam links"})
+    response = staff_client.post(
+        url, {"role": "member", "muted_until_0": "", "muted_until_1": "", "banned": "on", "ban_reason": "spam links"}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     membership.refresh_from_db()
     assert membership.is_banned and membership.banned_by.username == "staff" and membership.ban_reason == "spam links"
@@ -52,8 +57,10 @@ def test_the_audit_log_is_read_only(staff_client):
     entry = ModerationAction.objects.create(room=room, kind="lock")
     assert staff_client.get(reverse("admin:rooms_moderationaction_changelist")).status_code == 200
     assert staff_client.get(reverse("admin:rooms_moderationaction_add")).status_code == 403
-    assert staff_client.post(reverse("admin:rooms_moderationaction_delete", args=[entry.pk]), {"post": "yes"}
-                             ).status_code == 403
+    assert (
+        staff_client.post(reverse("admin:rooms_moderationaction_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert ModerationAction.objects.filter(pk=entry.pk).exists()
 
 
@@ -82,3 +89,22 @@ def test_non_staff_cannot_reach_the_message_view(client):
     room = Room.objects.create(slug="r", name="r")
     response = client.get(reverse("admin:rooms_room_messages", args=[room.pk]))
     assert response.status_code == 302 and "login" in response.url
+
+
+def test_a_mute_in_the_past_is_a_form_error_not_a_crash(staff_client):
+    membership = Membership.objects.create(room=RoomFactory(), user=UserFactory())
+    response = staff_client.post(
+        reverse("admin:rooms_membership_change", args=[membership.pk]),
+        {"role": "member", "muted_until_0": "2020-01-01", "muted_until_1": "00:00:00", "ban_reason": ""},
+    )
+    assert response.status_code == 200 and "must end in the future" in response.content.decode()
+
+
+def test_deleting_a_deleted_message_again_changes_nothing(staff_client):
+    author = UserFactory()
+    room = RoomFactory()
+    seed(room, author, ["regrettable"])
+    url = reverse("admin:rooms_room_messages", args=[room.pk])
+    staff_client.post(url, {"seq": 1})
+    staff_client.post(url, {"seq": 1})
+    assert ModerationAction.objects.filter(kind="delete_message").count() == 1

@@ -144,3 +144,60 @@ def test_a_private_room_is_404_for_outsiders_even_for_moderation(server_a, trans
         ("POST", f"/members/{room.created_by.username}/ban/"),
     ]:
         assert api(server_a, method, f"/api/rooms/{room.slug}{path}", token, {} if method == "POST" else None)[0] == 404
+
+
+async def test_removing_a_member_of_a_private_room_closes_their_socket(server_a, server_b, transactional_db):
+    from rooms.services import membership_remove
+
+    owner = await sync_to_async(UserFactory)()
+    member = await sync_to_async(UserFactory)()
+    room = await sync_to_async(RoomFactory)(is_private=True, created_by=owner)
+    await Membership.objects.acreate(room=room, user=member)
+    token = await sync_to_async(token_for)(member)
+    socket = await ChatClient.open(room_url(server_b, room), token=token)
+    await sync_to_async(membership_remove)(room=room, actor=owner, username=member.username)
+    assert await socket.close_code() == 4403
+
+
+async def test_making_a_room_private_in_the_admin_closes_outsiders_sockets(server_a, transactional_db):
+    from django.test import Client
+
+    staff = await sync_to_async(UserFactory)(is_staff=True, is_superuser=True)
+    outsider = await sync_to_async(UserFactory)()
+    room = await sync_to_async(RoomFactory)(name="Was public")
+    socket = await ChatClient.open(room_url(server_a, room), token=await sync_to_async(token_for)(outsider))
+
+    def make_private():
+        client = Client()
+        client.force_login(staff)
+        response = client.post(
+            f"/admin/rooms/room/{room.pk}/change/",
+            {
+                "slug": room.slug,
+                "name": "Now private",
+                "topic": "",
+                "is_private": "on",
+                "created_by": room.created_by_id,
+            },
+        )
+        errors = response.context["adminform"].form.errors if response.status_code == 200 else None
+        assert response.status_code == 302, errors
+
+    await sync_to_async(make_private)()
+    assert (await socket.expect("room.updated"))["room"]["name"] == "Now private"
+    assert await socket.close_code() == 4403
+
+
+def test_moderating_cannot_make_anyone_a_member_of_a_private_room(server_a, transactional_db):
+    owner, moderator, stranger = UserFactory(), UserFactory(), UserFactory()
+    room = RoomFactory(is_private=True, created_by=owner)
+    Membership.objects.create(room=room, user=moderator, role=Membership.Role.MODERATOR)
+    status, body = api(
+        server_a,
+        "POST",
+        f"/api/rooms/{room.slug}/members/{stranger.username}/mute/",
+        token_for(moderator),
+        {"minutes": 5},
+    )
+    assert status == 400 and "username" in body
+    assert not Membership.objects.filter(room=room, user=stranger).exists()
