@@ -11,6 +11,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -54,6 +55,15 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
             # However the socket ends (even by a crash), its presence must stop being refreshed.
             if self.presence is not None:
                 self.presence.stop()
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every event, a thread hop each
+        # time (every delivered message). This consumer never uses the ORM on the event loop:
+        # db_call opens and closes connections in its own worker threads.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- connection lifecycle ----------------------------------------------------------
 

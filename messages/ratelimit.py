@@ -75,5 +75,7 @@ async def send_rate_hit(*, user_id: int, room_id: int) -> RateDecision:
     from messages.redis_client import get_redis
 
     interval, tolerance = _limits()
-    wait = float(await get_redis().eval(_GCRA_LUA, 1, key, interval, tolerance))
+    # register_script sends EVALSHA, and the script body only when Redis does not know it yet.
+    gcra = get_redis().register_script(_GCRA_LUA)
+    wait = float(await gcra(keys=[key], args=[interval, tolerance]))
     return RateDecision(wait <= 0, max(wait, 0.0))

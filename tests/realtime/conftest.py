@@ -10,8 +10,8 @@ from tests.support.servers import start_daphne
 def daphne_pair(django_db_setup, django_db_blocker):
     """Two daphne processes sharing Redis, MariaDB and the chat log, for the whole module.
 
-    They keep no database connection open between requests (CONN_MAX_AGE=0), so each
-    test's flush of the database does not wait on them.
+    Their idle database connections hold no locks (autocommit), so each test's flush of the
+    database does not wait on them.
     """
     with django_db_blocker.unblock():
         first = start_daphne("a")
