@@ -1,0 +1,65 @@
+"""What the report says about the machine and the software it measured."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from bench.stack import ROOT, mariadb_version
+
+PACKAGES = ["Django", "channels", "channels-redis", "redis", "daphne", "Twisted", "uvicorn", "websockets",
+            "pymongo", "mongoeco", "mysqlclient"]  # fmt: skip
+
+
+def _command(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False).stdout.strip()  # noqa: S603
+    except OSError:
+        return ""
+
+
+def _first(path: str, prefix: str) -> str:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(prefix):
+                return line.split(":", 1)[-1].split("=", 1)[-1].strip().strip('"')
+    except OSError:
+        pass
+    return "?"
+
+
+def machine_and_versions(*, args, argv: list[str], started: str, database_url: str) -> dict:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    dirty = _command(["git", "-C", str(ROOT), "status", "--porcelain"])
+    try:
+        mariadb = mariadb_version(database_url)
+    except Exception as error:  # the report still says what it can
+        mariadb = f"? ({error})"
+    return {
+        "started": started,
+        "command": " ".join(["bench/run", *argv]),
+        "cpu": f"{_first('/proc/cpuinfo', 'model name')} x {os.cpu_count()}",
+        "memory": f"{int(_first('/proc/meminfo', 'MemTotal').split()[0]) / 2**20:.0f} GB",
+        "os": f"{_first('/etc/os-release', 'PRETTY_NAME')}, Linux {platform.release()}",
+        "load_before": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+        "python": platform.python_version(),
+        "versions": versions,
+        "redis_server": _command(["redis-server", "--version"]).split(" sha=")[0],
+        "mariadb": mariadb,
+        "commit": _command(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+        + (" + local changes" if dirty else ""),
+        "chatlog": args.chatlog,
+        "layer": args.layer,
+        "server": args.server,
+        "server_cpus": args.server_cpus or "not pinned",
+        "loadgen_cpus": args.loadgen_cpus or "not pinned",
+        "extra_env": args.env,
+    }

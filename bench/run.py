@@ -1,0 +1,183 @@
+"""The benchmark runner (`bench/run` calls it): for each scenario, start fresh servers of the
+app and of the baseline, run the load generator against each, and write one markdown report.
+
+Scenarios (full size; `--quick` shrinks them to seconds, to check the harness):
+  steady       200 clients in 20 rooms, 1 message/s each, 30 s
+  capacity-1   the highest deliveries/s with p99 <= 100 ms and nothing lost, one server process
+  capacity-2   the same with two processes sharing the rooms through Redis
+  idle-1000    1,000 idle sockets: memory per 1,000, then does every socket still receive?
+  idle-10000   the same with 10,000 sockets
+  overload     twice capacity-1's rate for 30 s: what senders see; nothing acknowledged lost
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bench import machine, report
+from bench.stack import PYTHON, ROOT, Stack, StackConfig, create_database, drop_database, mariadb_pid, pinned
+
+TARGETS = ("app", "baseline")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    mode: str  # loadgen mode
+    processes: int
+    options: dict  # loadgen options
+    timeout: float  # seconds before the load generator is considered stuck
+
+
+def scenarios(*, quick: bool, step_seconds: float, steady_seconds: float, overload_seconds: float) -> list[Scenario]:
+    if quick:
+        crowd = {"clients": 20, "rooms": 4}
+        capacity = {**crowd, "start-rate": 1, "duration": 2, "drain": 5, "max-steps": 4}
+        idle = {"hold": 3, "duration": 1, "drain": 10}
+        return [
+            Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120),
+            Scenario("capacity-1", "capacity", 1, capacity, 300),
+            Scenario("capacity-2", "capacity", 2, capacity, 300),
+            Scenario("idle-1000", "idle", 1, {"clients": 100, "rooms": 5, **idle}, 300),
+            Scenario("idle-10000", "idle", 1, {"clients": 300, "rooms": 10, **idle}, 300),
+            Scenario("overload", "run", 1, {**crowd, "duration": 3, "drain": 30}, 300),
+        ]
+    crowd = {"clients": 200, "rooms": 20}
+    capacity = {**crowd, "start-rate": 0.5, "duration": step_seconds, "drain": 15, "max-steps": 12}
+    # Idle longer than redis-py 8's 5 s socket timeout (shared/STACK-NOTES.md), then one message per room.
+    idle = {"hold": 15, "duration": 2}
+    return [
+        Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": steady_seconds, "drain": 10}, 600),
+        Scenario("capacity-1", "capacity", 1, capacity, 1800),
+        Scenario("capacity-2", "capacity", 2, capacity, 1800),
+        Scenario("idle-1000", "idle", 1, {"clients": 1000, "rooms": 10, **idle, "drain": 30}, 900),
+        Scenario("idle-10000", "idle", 1, {"clients": 10000, "rooms": 100, **idle, "drain": 60}, 1800),
+        Scenario("overload", "run", 1, {**crowd, "duration": overload_seconds, "drain": 180}, 1200),
+    ]
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run_loadgen(stack: Stack, scenario: Scenario, *, options: dict, cpus: str | None, run_dir: Path) -> list[dict]:
+    argv = [PYTHON, "-m", "bench.loadgen", scenario.mode, "--target", stack.target, "--label", scenario.name]
+    for url in stack.urls:
+        argv += ["--url", url]
+    watched = dict(stack.pids)
+    if stack.target == "app" and stack.config.database_url.startswith(("mysql", "mariadb")) and mariadb_pid():
+        watched["mariadb"] = mariadb_pid()
+    for name, pid in watched.items():
+        argv += ["--watch", f"{name}={pid}"]
+    for key, value in options.items():
+        argv += [f"--{key}", str(value)]
+    log(f"{scenario.name} / {stack.target}: {' '.join(argv[3:])}")
+    result = subprocess.run(  # noqa: S603 (our own argv)
+        pinned(argv, cpus), cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=scenario.timeout, check=False
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    with open(run_dir / "results.jsonl", "a") as out:
+        for line in lines:
+            stack_info = {"server": stack.config.server, "layer": stack.config.layer, "chatlog": stack.config.chatlog}
+            out.write(json.dumps({"scenario": scenario.name, **stack_info, **line}) + "\n")
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"load generator failed ({scenario.name}, {stack.target}): exit {result.returncode}")
+    return lines
+
+
+def overload_options(scenario: Scenario, results: dict, target: str) -> dict | None:
+    capacity = results.get(("capacity-1", target))
+    rate = capacity and capacity[-1].get("capacity_rate_per_client")
+    if not rate:
+        return None
+    return {**scenario.options, "rate": round(2 * rate, 3)}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--scenarios", default="steady,capacity-1,capacity-2,idle-1000,idle-10000,overload")
+    parser.add_argument("--chatlog", choices=["sqlite", "mongo"], default="sqlite",
+                        help="the embedded SQLite file, or MongoDB on the mongoeco wire server")  # fmt: skip
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="core", help="channels-redis layer")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--server-cpus", default="0", help="taskset CPU list for servers ('' for none)")
+    parser.add_argument("--loadgen-cpus", default="1", help="taskset CPU list for the load generator")
+    parser.add_argument("--quick", action="store_true", help="tiny scenarios: checks the harness, measures nothing")
+    parser.add_argument("--out", type=Path, help="report path (default docs/performance.md; --quick: the run dir)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="a database to create, migrate and drop (bench/run sets one)")  # fmt: skip
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--step-seconds", type=float, default=10, help="length of each capacity step")
+    parser.add_argument("--steady-seconds", type=float, default=30)
+    parser.add_argument("--overload-seconds", type=float, default=30)
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the app's servers, e.g. DATABASE_CONN_MAX_AGE=60")  # fmt: skip
+    args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error("--database-url (or BENCH_DATABASE_URL) is required; bench/run sets it")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = ROOT / "var" / "bench" / stamp
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out = args.out or (run_dir / "performance.md" if args.quick else ROOT / "docs" / "performance.md")
+    wanted = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    if "overload" in wanted and "capacity-1" not in wanted:
+        wanted.insert(0, "capacity-1")  # overload runs at twice its rate
+    plan = [s for s in scenarios(quick=args.quick, step_seconds=args.step_seconds,
+                                 steady_seconds=args.steady_seconds, overload_seconds=args.overload_seconds)
+            if s.name in wanted]  # fmt: skip
+    config = StackConfig(
+        database_url=args.database_url,
+        log_dir=run_dir,
+        chatlog=args.chatlog,
+        layer=args.layer,
+        server=args.server,
+        server_cpus=args.server_cpus or None,
+        extra_env=dict(pair.split("=", 1) for pair in args.env),
+    )
+    meta = machine.machine_and_versions(args=args, argv=sys.argv[1:], started=stamp, database_url=args.database_url)
+    (run_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+    log(f"writing logs and raw results to {run_dir}")
+    create_database(args.database_url, log_dir=run_dir)
+    results: dict[tuple[str, str], list[dict]] = {}
+    try:
+        for scenario in plan:
+            for target in TARGETS:
+                options = scenario.options
+                if scenario.name == "overload":
+                    options = overload_options(scenario, results, target)
+                    if options is None:
+                        log(f"overload / {target}: no capacity to double; skipped")
+                        continue
+                target_config = replace(config, extra_env={}) if target == "baseline" else config
+                with Stack(target_config, target=target, processes=scenario.processes) as stack:
+                    results[(scenario.name, target)] = run_loadgen(
+                        stack, scenario, options=options, cpus=args.loadgen_cpus or None, run_dir=run_dir
+                    )
+    finally:
+        if not args.keep_database:
+            drop_database(args.database_url)
+        text = report.render(meta=meta, results=results, quick=args.quick, run_dir=run_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        log(f"report: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

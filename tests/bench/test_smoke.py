@@ -1,0 +1,84 @@
+"""A small run of the benchmark harness (bench/) against servers it starts itself: the app on
+this run's MariaDB database with a private Redis and the SQLite chat log, and the baseline.
+The full scenarios are `bench/run` (bench/README.md); this only keeps the harness working."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench import machine, report
+from bench.stack import ROOT, Stack, StackConfig
+from tests.support.servers import server_env
+
+CLIENTS, ROOMS = 6, 2
+
+
+def run_loadgen(stack: Stack) -> dict:
+    argv = [sys.executable, "-m", "bench.loadgen", "run", "--target", stack.target, "--label", "smoke"]
+    argv += ["--clients", str(CLIENTS), "--rooms", str(ROOMS), "--rate", "2", "--duration", "2", "--drain", "10"]
+    argv += [f"--url={url}" for url in stack.urls]
+    argv += [f"--watch={name}={pid}" for name, pid in stack.pids.items()]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1, result.stdout
+    return lines[0]
+
+
+@pytest.fixture
+def config(tmp_path) -> StackConfig:
+    # Not pinned: the suite shares the machine; pinning is for measurements.
+    return StackConfig(database_url="unused", log_dir=tmp_path, server_cpus=None)
+
+
+def assert_nothing_lost(line: dict) -> None:
+    assert line["offered"] > 0
+    assert line["acked"] == line["offered"]
+    assert line["errors"] == {}
+    assert line["unanswered"] == 0
+    # Every member of the room gets every message, the sender included.
+    assert line["deliveries_expected"] == line["offered"] * (CLIENTS // ROOMS)
+    assert line["deliveries_received"] == line["deliveries_expected"]
+    assert line["lost"] == line["duplicated"] == line["out_of_order"] == 0
+    assert line["latency_ms"]["p50"] is not None
+
+
+def test_a_small_run_of_the_app_loses_nothing_and_stores_each_message_once(transactional_db, config):
+    config.database_url = server_env()["DATABASE_URL"]
+    with Stack(config, target="app", processes=1) as stack:
+        line = run_loadgen(stack)
+
+    assert_nothing_lost(line)
+    assert line["seq_regressions"] == 0
+    assert line["chatlog_check"] == {
+        "ok": True,
+        "stored": line["acked"],
+        "seq_gaps": 0,
+        "acked_missing": 0,
+        "stored_twice": 0,
+        "seq_mismatch": 0,
+        "stored_unacked": 0,
+    }
+    assert line["processes"]["app-0"]["rss_mb"] > 0
+    assert "loadgen" in line["processes"]
+
+    meta = machine.machine_and_versions(
+        args=argparse.Namespace(chatlog="sqlite", layer="core", server="daphne", server_cpus="", loadgen_cpus="",
+                                env=[]),
+        argv=["--quick"], started="now", database_url=config.database_url,
+    )  # fmt: skip
+    text = report.render(meta=meta, results={("steady", "app"): [line]}, quick=True, run_dir=config.log_dir)
+    assert "| app |" in text and "ok, " in text
+
+
+def test_the_baseline_answers_the_same_load_generator(config):
+    with Stack(config, target="baseline", processes=1) as stack:
+        line = run_loadgen(stack)
+
+    assert_nothing_lost(line)
+    assert line["chatlog_check"] is None  # the baseline stores nothing
