@@ -3,7 +3,9 @@
 A browser always sends `Origin` with a WebSocket handshake, and would attach the user's
 session cookie even for a page on another site; so a present `Origin` must name one of
 ALLOWED_HOSTS. A handshake with no `Origin` comes from a non-browser client, which is only
-accepted when it authenticates with a token header rather than a cookie.
+accepted when it authenticates with a token header rather than a cookie, or carries no
+cookie at all: such a socket is anonymous until it signs in inside its protocol (STOMP's
+CONNECT with login and passcode), and an anonymous room socket is closed with 4401.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _header(scope: dict, name: bytes) -> bytes | None:
 def origin_allowed(scope: dict) -> bool:
     origin = _header(scope, b"origin")
     if origin is None:
-        return authorization_header(scope) is not None
+        return authorization_header(scope) is not None or _header(scope, b"cookie") is None
     try:
         parsed = urlsplit(origin.decode("latin1"))
     except ValueError:

@@ -11,14 +11,13 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.signals import session_group
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
-from messages.db import db_call
+from messages.db import OrmFreeDispatchMixin, db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
 from messages.presence import PresenceTracker
@@ -43,7 +42,7 @@ def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membersh
     return room, Membership.objects.filter(room=room, user_id=user_id).first()
 
 
-class RoomChatConsumer(AsyncWebsocketConsumer):
+class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
     stream: RoomStream | None = None
     presence: PresenceTracker | None = None
     groups_joined: tuple[str, ...] = ()
@@ -55,15 +54,6 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
             # However the socket ends (even by a crash), its presence must stop being refreshed.
             if self.presence is not None:
                 self.presence.stop()
-
-    async def dispatch(self, message):
-        # Channels closes stale database connections before every event, a thread hop each
-        # time (every delivered message). This consumer never uses the ORM on the event loop:
-        # db_call opens and closes connections in its own worker threads.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     # --- connection lifecycle ----------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """ORM access from async code."""
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 
 
@@ -11,3 +12,21 @@ def db_call(func):
     and one thread would also serialise every socket's queries.
     """
     return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
+class OrmFreeDispatchMixin:
+    """For consumers that reach the ORM only through db_call.
+
+    Channels closes stale database connections before every event, a thread hop each time
+    (every delivered message). db_call opens and closes connections in its own worker threads,
+    so a consumer that never uses the ORM on the event loop can skip that.
+    """
+
+    def handler_for(self, message: dict):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        return handler
+
+    async def dispatch(self, message: dict) -> None:
+        await self.handler_for(message)(message)

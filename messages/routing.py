@@ -1,7 +1,9 @@
 from django.urls import path
 
 from messages.consumers import RoomChatConsumer
+from messages.stomp.consumer import StompConsumer
 
 websocket_urlpatterns = [
     path("ws/rooms/<slug:slug>/", RoomChatConsumer.as_asgi()),
+    path("ws/stomp/", StompConsumer.as_asgi()),
 ]
