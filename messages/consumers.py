@@ -20,6 +20,7 @@ from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import OrmFreeDispatchMixin, db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
+from messages.hub import RoomListener, get_hub
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
 from messages.services import PostRejected, message_post
@@ -45,15 +46,18 @@ def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membersh
 class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
     stream: RoomStream | None = None
     presence: PresenceTracker | None = None
+    room_events: RoomListener | None = None
     groups_joined: tuple[str, ...] = ()
 
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            # However the socket ends (even by a crash), its presence must stop being refreshed.
+            # However the socket ends (even by a crash), its presence must stop being refreshed
+            # and the hub must stop handing it the room's events.
             if self.presence is not None:
                 self.presence.stop()
+            await self._leave_room()
 
     # --- connection lifecycle ----------------------------------------------------------
 
@@ -94,9 +98,14 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         after_seq = self._handshake_after_seq()
         if after_seq is not None:
             await self._resume(after_seq)
+        self.room_events.start()
 
     async def _join_groups(self) -> None:
-        groups = [room_group(self.room.pk), user_group(self.user["id"])]
+        # The room's events come through the process's hub (one subscription per room per
+        # process); the user's and the session's rare events through this socket's own channel.
+        self.room_events = RoomListener(self._room_event)
+        await get_hub().join(self.room.pk, self.room_events)
+        groups = [user_group(self.user["id"])]
         session = self.scope.get("session")
         if self.scope.get("auth_method") == "session" and session is not None and session.session_key:
             groups.append(session_group(session.session_key))
@@ -104,7 +113,16 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined += (group,)
 
+    async def _room_event(self, event: dict) -> None:
+        await self.handler_for(event)(event)
+
+    async def _leave_room(self) -> None:
+        if self.room_events is not None:
+            await get_hub().leave(self.room.pk, self.room_events)
+            self.room_events = None
+
     async def disconnect(self, code: int) -> None:
+        await self._leave_room()
         if self.presence is not None:
             await self.presence.leave()
         for group in self.groups_joined:
@@ -157,20 +175,24 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
 
     async def _send_message(self, frame: protocol.SendFrame) -> None:
         try:
-            posted = await message_post(
-                room_id=self.room.pk,
-                user_id=self.user["id"],
-                username=self.user["username"],
-                client_id=frame.client_id,
-                body=frame.body,
-            )
+            async with self.stream.own_send() as deliver:
+                posted = await message_post(
+                    room_id=self.room.pk,
+                    user_id=self.user["id"],
+                    username=self.user["username"],
+                    client_id=frame.client_id,
+                    body=frame.body,
+                )
+                await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
+                if posted.created:
+                    await deliver(posted.message.seq, posted.frame_text)
         except PostRejected as error:
-            return await self._send_frame(
+            await self._send_frame(
                 protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra)
             )
-        await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
-        if posted.created:
-            await self._deliver(posted.message.seq, posted.frame_text)
+        except ChatLogUnavailable:
+            # A gap before our own message that the log cannot fill: reconnect and resume.
+            await self._unavailable_close()
 
     async def _resume(self, after_seq: int) -> None:
         try:

@@ -7,8 +7,10 @@ is preceded by the missing ones, read from the log, and a seq already delivered 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from messages import protocol
 from messages.chatlog import ChatLog
@@ -27,6 +29,8 @@ class RoomStream:
         self.room_slug = room_slug
         self.send_text = send_text
         self.delivered_seq = delivered_seq
+        # The socket's own sends and the room's events arrive on two tasks: one at a time.
+        self._lock = asyncio.Lock()
 
     async def deliver(self, *, seq: int, text: str) -> None:
         """Deliver one live message (its `message.new` frame already encoded), filling any gap first.
@@ -34,6 +38,17 @@ class RoomStream:
         Raises ChatLogUnavailable when a gap cannot be filled: the caller closes the socket so
         that the client reconnects and resumes, rather than showing a gap.
         """
+        async with self._lock:
+            await self._deliver(seq=seq, text=text)
+
+    @contextlib.asynccontextmanager
+    async def own_send(self) -> AsyncIterator[Callable[[int, str], Awaitable[None]]]:
+        """Hold the stream while this socket posts, acks and shows its own message, so that the
+        room's copy of the message cannot reach the socket before its ack. Yields `deliver`."""
+        async with self._lock:
+            yield lambda seq, text: self._deliver(seq=seq, text=text)
+
+    async def _deliver(self, *, seq: int, text: str) -> None:
         if seq <= self.delivered_seq:
             return
         if seq > self.delivered_seq + 1:
@@ -43,22 +58,24 @@ class RoomStream:
 
     async def catch_up(self, *, through_seq: int) -> None:
         """Deliver every stored message up to `through_seq` that this socket has not had."""
-        if through_seq > self.delivered_seq:
-            await self._replay_range(after_seq=self.delivered_seq, through_seq=through_seq)
+        async with self._lock:
+            if through_seq > self.delivered_seq:
+                await self._replay_range(after_seq=self.delivered_seq, through_seq=through_seq)
 
     async def resume(self, *, after_seq: int, cap: int) -> None:
         """Send every stored message after `after_seq` (the newest `cap` of them if there are
         more, announced by `resume.truncated`), then `resume.done`; live delivery goes on from there."""
-        last_seq = await self.chatlog.last_seq(room_id=self.room_id)
-        start = after_seq
-        if last_seq - after_seq > cap:
-            start = last_seq - cap
-            await self._send(
-                protocol.resume_truncated_frame(after_seq=after_seq, first_seq=start + 1, last_seq=last_seq)
-            )
-        await self._replay_range(after_seq=start, through_seq=last_seq)
-        self.delivered_seq = max(self.delivered_seq, last_seq)
-        await self._send(protocol.resume_done_frame(last_seq=self.delivered_seq))
+        async with self._lock:
+            last_seq = await self.chatlog.last_seq(room_id=self.room_id)
+            start = after_seq
+            if last_seq - after_seq > cap:
+                start = last_seq - cap
+                await self._send(
+                    protocol.resume_truncated_frame(after_seq=after_seq, first_seq=start + 1, last_seq=last_seq)
+                )
+            await self._replay_range(after_seq=start, through_seq=last_seq)
+            self.delivered_seq = max(self.delivered_seq, last_seq)
+            await self._send(protocol.resume_done_frame(last_seq=self.delivered_seq))
 
     async def _replay_range(self, *, after_seq: int, through_seq: int) -> None:
         cursor = after_seq

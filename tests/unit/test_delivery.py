@@ -84,3 +84,18 @@ async def test_after_resume_live_delivery_continues_without_a_duplicate(sent):
     log.messages += MemoryLog(4).messages[3:]
     await room.deliver(seq=4, text=live_text(4))
     assert seqs(sent) == [1, 2, 3, 4]
+
+
+async def test_the_rooms_copy_of_my_message_waits_for_my_ack(sent):
+    import asyncio
+
+    room = stream(MemoryLog(1), sent)
+
+    async def post_ack_and_show():
+        async with room.own_send() as deliver:
+            await asyncio.sleep(0.01)  # storing takes a while; meanwhile the room's copy arrives
+            sent.append({"type": "message.ack"})
+            await deliver(1, live_text(1))
+
+    await asyncio.gather(post_ack_and_show(), room.deliver(seq=1, text=live_text(1)))
+    assert [f["type"] for f in sent] == ["message.ack", "message.new"]

@@ -1,0 +1,129 @@
+"""One channel-layer subscription per room per process, fanned out to the process's sockets.
+
+With one group membership per socket, the channel layer carries every room message once per
+member socket (a Redis round trip, a decode and a dispatch each): most of a delivery's cost.
+The hub joins each room's group once per process, on its own channel, and hands each event to
+the local sockets of that room. Sockets keep their own in-order, gap-filling delivery
+(messages.delivery), so a message the hub misses is still filled from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+
+from channels.layers import get_channel_layer
+
+from messages.groups import room_group
+from messages.redis_client import REDIS_ERRORS
+
+logger = logging.getLogger(__name__)
+
+# channels-redis forgets a group membership after its group_expiry (a day by default);
+# the hub renews its rooms' memberships well before that.
+RENEW_SECONDS = 3600
+
+
+class RoomListener:
+    """A socket's inbox for hub events: handled one at a time, in arrival order.
+
+    Events are kept from the moment the socket joins; handling starts with `start()`, once the
+    socket has said hello, so nothing that arrives in between is lost or sent out of turn.
+    """
+
+    def __init__(self, handle: Callable[[dict], Awaitable[None]]) -> None:
+        self._handle = handle
+        self._queue: asyncio.Queue[dict] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    def put(self, event: dict) -> None:
+        self._queue.put_nowait(event)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                await self._handle(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("socket failed to handle %s", event.get("type"))
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+class RoomHub:
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.rooms: dict[int, set[RoomListener]] = {}
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+
+    async def join(self, room_id: int, listener: RoomListener) -> None:
+        async with self._lock:
+            if self.channel is None:
+                # The default prefix on purpose: channels-redis polls one Redis list per process
+                # and prefix, and only for the prefix its current waiter asked for; a channel
+                # with a prefix of its own would wait until every consumer stopped receiving.
+                self.channel = await self.layer.new_channel()
+                self._tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._renew())]
+            if room_id not in self.rooms:
+                await self.layer.group_add(room_group(room_id), self.channel)
+                self.rooms[room_id] = set()
+            self.rooms[room_id].add(listener)
+
+    async def leave(self, room_id: int, listener: RoomListener) -> None:
+        listener.close()
+        async with self._lock:
+            listeners = self.rooms.get(room_id)
+            if listeners is None:
+                return
+            listeners.discard(listener)
+            if not listeners:
+                del self.rooms[room_id]
+                with contextlib.suppress(*REDIS_ERRORS):
+                    await self.layer.group_discard(room_group(room_id), self.channel)
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis down: sockets fill any gap from the log once it is back
+                logger.exception("hub receive failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            for listener in tuple(self.rooms.get(event.get("room_id"), ())):
+                listener.put(event)
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            for room_id in tuple(self.rooms):
+                try:
+                    await self.layer.group_add(room_group(room_id), self.channel)
+                except REDIS_ERRORS:
+                    logger.exception("could not renew the hub's membership of room %s", room_id)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> RoomHub:
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = RoomHub()
+    return hub
