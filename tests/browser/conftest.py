@@ -19,7 +19,7 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from tests.browser.pages import ARTIFACTS, Person
 from tests.factories import RoomFactory, UserFactory
-from tests.support.servers import start_daphne
+from tests.support.servers import daphne_pair as two_daphnes
 
 CHROMIUM = os.environ.get("CHAT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,16 +55,8 @@ def static_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def daphne_pair(django_db_setup, django_db_blocker, static_root):
-    with django_db_blocker.unblock():
-        first = start_daphne("browser-a", DJANGO_STATIC_ROOT=str(static_root))
-        try:
-            second = start_daphne("browser-b", DJANGO_STATIC_ROOT=str(static_root))
-        except Exception:
-            first.stop()
-            raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with django_db_blocker.unblock(), two_daphnes("browser-", DJANGO_STATIC_ROOT=str(static_root)) as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.error
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +12,7 @@ from asgiref.sync import sync_to_async
 from rooms.models import Membership, ModerationAction
 from tests.factories import RoomFactory, UserFactory, token_for
 from tests.realtime.conftest import room_url
+from tests.support.http import api
 from tests.support.ws import ChatClient
 
 
@@ -29,22 +27,6 @@ def cast(transactional_db):
     for user in (owner, moderator, member, other):
         user.token = token_for(user)
     return SimpleNamespace(room=room, owner=owner, moderator=moderator, member=member, other=other)
-
-
-def api(server, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict | None]:
-    request = urllib.request.Request(
-        f"{server.http_url}{path}",
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, json.loads(raw) if raw else None
 
 
 async def call(*args, **kwargs):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import RoomFactory, UserFactory, token_for
+from tests.support.servers import daphne_pair as two_daphnes
 from tests.support.servers import start_daphne
 
 
@@ -13,16 +14,8 @@ def daphne_pair(django_db_setup, django_db_blocker):
     Their idle database connections hold no locks (autocommit), so each test's flush of the
     database does not wait on them.
     """
-    with django_db_blocker.unblock():
-        first = start_daphne("a")
-        try:
-            second = start_daphne("b")
-        except Exception:
-            first.stop()
-            raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with django_db_blocker.unblock(), two_daphnes("") as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
 from asgiref.sync import sync_to_async
 
 from tests.factories import PASSWORD, RoomFactory, UserFactory, token_for
 from tests.realtime.conftest import room_url
+from tests.support.http import api
 from tests.support.processes import free_port
 from tests.support.ws import ChatClient
-
-
-def http(server, method: str, path: str, body: dict | None = None, token: str | None = None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        f"{server.http_url}{path}",
-        method=method,
-        headers=headers,
-        data=json.dumps(body).encode() if body is not None else None,
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 async def test_with_redis_down_a_socket_gets_unavailable_and_sign_up_still_works(servers_with, transactional_db):
@@ -42,21 +22,21 @@ async def test_with_redis_down_a_socket_gets_unavailable_and_sign_up_still_works
     assert error["code"] == "unavailable"
     assert await client.close_code(timeout=20) == 4503
 
-    status, body = await sync_to_async(http)(
-        server, "POST", "/api/auth/signup/", {"username": "newbie", "password": PASSWORD}
+    status, body = await sync_to_async(api)(
+        server, "POST", "/api/auth/signup/", body={"username": "newbie", "password": PASSWORD}
     )
     assert status == 201 and body["token"]
-    status, body = await sync_to_async(http)(server, "GET", "/readyz")
+    status, body = await sync_to_async(api)(server, "GET", "/readyz")
     assert status == 503 and body["checks"]["redis"].startswith("unavailable")
 
 
 def test_readiness_reports_each_store(servers_with, transactional_db):
     healthy = servers_with("healthy")
-    assert http(healthy, "GET", "/healthz") == (200, {"status": "ok"})
-    assert http(healthy, "GET", "/readyz") == (
+    assert api(healthy, "GET", "/healthz") == (200, {"status": "ok"})
+    assert api(healthy, "GET", "/readyz") == (
         200,
         {"status": "ok", "checks": {"database": "ok", "chat_log": "ok", "redis": "ok"}},
     )
     no_log = servers_with("no-chat-log", MONGO_URL=f"mongodb://127.0.0.1:{free_port()}/")
-    status, body = http(no_log, "GET", "/readyz")
+    status, body = api(no_log, "GET", "/readyz")
     assert status == 503 and body["checks"]["chat_log"].startswith("unavailable") and body["checks"]["database"] == "ok"

@@ -14,7 +14,8 @@ from rooms.models import Membership
 from tests.factories import RoomFactory, UserFactory, token_for
 from tests.realtime.conftest import room_url
 from tests.realtime.test_guarantees import _logged_in_opener, _post_form
-from tests.stomp.conftest import api, stomp_url
+from tests.stomp.conftest import stomp_url
+from tests.support.http import api
 from tests.support.stomp import StompClient
 from tests.support.ws import ChatClient
 
@@ -430,7 +431,7 @@ async def test_deletions_always_come_presence_and_typing_when_asked(server_a, ro
     stored = await typist.post("gone", "soon deleted")
     for client in (plain, chatty):
         assert (await client.messages(1))[0]["id"] == stored["id"]
-    status = await sync_to_async(api)(server_a, "DELETE", f"/api/rooms/{room.slug}/messages/1/", owner_token)
+    status, _ = await sync_to_async(api)(server_a, "DELETE", f"/api/rooms/{room.slug}/messages/1/", owner_token)
     assert status in {200, 204}
     for client in (plain, chatty):
         deleted = await client.expect("MESSAGE")
@@ -445,7 +446,9 @@ async def test_a_ban_ends_the_connection_with_forbidden(server_a, server_b, room
     owner_token = await sync_to_async(token_for)(room.created_by)
     client = await _connected(server_b, alice)
     await client.subscribe("s", room.slug)
-    status = await sync_to_async(api)(server_a, "POST", f"/api/rooms/{room.slug}/members/alice/ban/", owner_token, {})
+    status, _ = await sync_to_async(api)(
+        server_a, "POST", f"/api/rooms/{room.slug}/members/alice/ban/", owner_token, {}
+    )
     assert status in {200, 201, 204}
     error, code = await client.error_and_close()
     assert error.header("message") == "forbidden" and room.slug in error.body.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 from django.conf import settings
@@ -34,3 +36,19 @@ def server_env(**overrides: str) -> dict[str, str]:
 
 def start_daphne(name: str, **overrides: str) -> DaphneProcess:
     return DaphneProcess(env=server_env(**overrides), name=name)
+
+
+@contextmanager
+def daphne_pair(prefix: str, **overrides: str) -> Iterator[tuple[DaphneProcess, DaphneProcess]]:
+    """Two daphne processes sharing this run's stores, stopped on exit."""
+    first = start_daphne(f"{prefix}a", **overrides)
+    try:
+        second = start_daphne(f"{prefix}b", **overrides)
+    except Exception:
+        first.stop()
+        raise
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()

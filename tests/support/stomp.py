@@ -13,6 +13,7 @@ import json
 import websockets
 
 from messages.stomp.frames import SERVER_COMMANDS, Frame, FrameParser, encode
+from tests.support.ws import close_code
 
 SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
 
@@ -133,11 +134,7 @@ class StompClient:
         return error, await self.close_code(timeout)
 
     async def close_code(self, timeout: float = 5) -> int:
-        try:
-            while True:
-                await asyncio.wait_for(self.ws.recv(), timeout)
-        except websockets.ConnectionClosed as closed:
-            return closed.rcvd.code if closed.rcvd else 1006
+        return await close_code(self.ws, timeout)
 
     async def close(self) -> None:
         await self.ws.close()

@@ -11,6 +11,15 @@ import websockets
 QUIET_TYPES = {"presence", "typing"}
 
 
+async def close_code(ws, timeout: float = 5) -> int:
+    """Wait for the server to close the socket (skipping what it still sends); its close code."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    except websockets.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else 1006
+
+
 class ChatClient:
     def __init__(self, ws) -> None:
         self.ws = ws
@@ -108,12 +117,7 @@ class ChatClient:
         return frames
 
     async def close_code(self, timeout: float = 5) -> int:
-        """Wait for the server to close the socket; its close code."""
-        try:
-            while True:
-                await asyncio.wait_for(self.ws.recv(), timeout)
-        except websockets.ConnectionClosed as closed:
-            return closed.rcvd.code if closed.rcvd else 1006
+        return await close_code(self.ws, timeout)
 
     async def close(self) -> None:
         await self.ws.close()
