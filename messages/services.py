@@ -48,15 +48,17 @@ class Posted:
 
 
 @db_call
-def _fresh_room_and_membership(room_id: int, user_id: int) -> tuple[Room, Membership | None]:
+def _fresh_room_and_membership(room_id: int, user_id: int) -> tuple[Room | None, Membership | None]:
     # Read fresh on every send so that a mute, ban or lock takes effect at once.
-    room = Room.objects.get(pk=room_id)
+    room = Room.objects.filter(pk=room_id).first()
     return room, Membership.objects.filter(room_id=room_id, user_id=user_id).first()
 
 
 async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
     """Store a message and broadcast it to the room. Raises PostRejected."""
     room, membership = await _fresh_room_and_membership(room_id, user_id)
+    if room is None:
+        raise PostRejected(protocol.FORBIDDEN, "This room no longer exists.")
     if not policies.can_view(membership=membership, room=room):
         raise PostRejected(protocol.FORBIDDEN, "You are not allowed in this room.")
     chatlog = get_chatlog()

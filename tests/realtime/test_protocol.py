@@ -332,3 +332,14 @@ async def test_a_malformed_after_seq_in_the_handshake_is_ignored(server_a, room,
     client = await ChatClient.open(room_url(server_a, room) + "?after_seq=%C2%B2", token=alice.token)
     await client.post("fine", "still works")
     await client.close()
+
+
+async def test_a_send_to_a_room_deleted_meanwhile_is_refused_and_the_socket_stays(server_a, room, alice):
+    client = await _open(server_a, room, alice)
+    try:
+        await room.adelete()
+        await client.send_message("gone", "hello?")
+        error = await client.expect("error")
+        assert error["code"] == "forbidden" and "no longer exists" in error["detail"]
+    finally:
+        await client.close()
