@@ -13,11 +13,16 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.tokens import token_key_from_authorization, user_for_token_key
 
 
-def authorization_header(scope: dict) -> bytes | None:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
+def handshake_header(scope: dict, name: bytes) -> bytes | None:
+    """The first value of a handshake header (`name` lower-case, as ASGI gives them)."""
+    for key, value in scope.get("headers", []):
+        if key == name:
             return value
     return None
+
+
+def authorization_header(scope: dict) -> bytes | None:
+    return handshake_header(scope, b"authorization")
 
 
 class TokenHeaderAuthMiddleware(BaseMiddleware):

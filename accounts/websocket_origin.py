@@ -16,20 +16,13 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import validate_host
 
-from accounts.websocket_auth import authorization_header
-
-
-def _header(scope: dict, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value
-    return None
+from accounts.websocket_auth import authorization_header, handshake_header
 
 
 def origin_allowed(scope: dict) -> bool:
-    origin = _header(scope, b"origin")
+    origin = handshake_header(scope, b"origin")
     if origin is None:
-        return authorization_header(scope) is not None or _header(scope, b"cookie") is None
+        return authorization_header(scope) is not None or handshake_header(scope, b"cookie") is None
     try:
         parsed = urlsplit(origin.decode("latin1"))
     except ValueError:

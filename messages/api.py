@@ -15,7 +15,7 @@ from messages import protocol
 from messages.chatlog import ChatLogUnavailable, run_sync
 from messages.moderation import message_delete
 from messages.services import PostRejected, message_post
-from rooms.api import access_room_for_api
+from rooms.access import access_room
 
 HISTORY_MAX_LIMIT = 100
 HISTORY_DEFAULT_LIMIT = 50
@@ -125,7 +125,7 @@ class RoomMessagesAPIView(APIView):
         },
     )
     def get(self, request, slug: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
@@ -176,7 +176,7 @@ class RoomMessagesAPIView(APIView):
         },
     )
     def post(self, request, slug: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         serializer = PostMessageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = request.user
@@ -211,7 +211,7 @@ class RoomMessageAPIView(APIView):
         },
     )
     def delete(self, request, slug: str, seq: int):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         try:
             message_delete(room=room, actor=request.user, seq=seq)
         except ChatLogUnavailable:

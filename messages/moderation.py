@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist
 
 from messages import events
 from messages.chatlog import StoredMessage, run_sync
-from rooms import policies
 from rooms.models import ModerationAction, Room
-from rooms.selectors import membership_get
+from rooms.moderation import check_can_moderate_room
 
 
 def message_delete(*, room: Room, actor: AbstractBaseUser, seq: int, reason: str = "") -> StoredMessage:
     """Raises ObjectDoesNotExist, PermissionDenied, or ChatLogUnavailable."""
-    if not policies.can_moderate_room(actor=membership_get(room=room, user=actor), actor_is_staff=actor.is_staff):
-        raise PermissionDenied("Only the room's owner and moderators can delete messages.")
+    check_can_moderate_room(room, actor, action="delete messages")
     existing = run_sync(lambda log: log.get(room_id=room.pk, seq=seq))
     if existing is None:
         raise ObjectDoesNotExist(f"No message {seq} in this room.")

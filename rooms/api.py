@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.pagination import LimitOffsetPagination
 
 from chatproject.api_errors import error_responses
 from rooms import policies, selectors
+from rooms.access import access_room
 from rooms.models import Membership, Room
-
-
-def access_room_for_api(user, slug: str) -> tuple[Room, Membership | None]:
-    """The room and the caller's membership; 404 when the caller may not see it, so a
-    private room's existence does not leak."""
-    room = Room.objects.filter(slug=slug).first()
-    membership = selectors.membership_get(room=room, user=user) if room else None
-    if room is None or not policies.can_view(membership=membership, room=room):
-        raise Http404  # the same answer for "no such room" and "not yours to see"
-    return room, membership
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -72,7 +62,7 @@ class RoomDetailAPIView(generics.RetrieveAPIView):
     serializer_class = RoomDetailSerializer
 
     def get_object(self):
-        room, membership = access_room_for_api(self.request.user, self.kwargs["slug"])
+        room, membership = access_room(user=self.request.user, slug=self.kwargs["slug"])
         self.membership = membership
         return selectors.room_with_member_count(room_id=room.pk)
 

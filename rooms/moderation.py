@@ -63,9 +63,10 @@ def _check_can_moderate_member(room: Room, actor: AbstractBaseUser, target: Memb
         raise PermissionDenied("You cannot moderate this member.")
 
 
-def _check_can_moderate_room(room: Room, actor: AbstractBaseUser) -> None:
+def check_can_moderate_room(room: Room, actor: AbstractBaseUser, *, action: str = "do that") -> None:
+    """Raise PermissionDenied unless `actor` may moderate the room (lock it, delete messages)."""
     if not policies.can_moderate_room(actor=membership_get(room=room, user=actor), actor_is_staff=actor.is_staff):
-        raise PermissionDenied("Only the room's owner and moderators can do that.")
+        raise PermissionDenied(f"Only the room's owner and moderators can {action}.")
 
 
 def _log(room: Room, actor: AbstractBaseUser, kind: str, *, target: Membership | None = None, **fields) -> None:
@@ -121,7 +122,7 @@ def membership_unban(*, room: Room, actor: AbstractBaseUser, username: str) -> M
 
 @transaction.atomic
 def room_set_locked(*, room: Room, actor: AbstractBaseUser, locked: bool, reason: str = "") -> Room:
-    _check_can_moderate_room(room, actor)
+    check_can_moderate_room(room, actor)
     room.is_locked = locked
     room.save(update_fields=["is_locked"])
     _log(room, actor, Kind.LOCK if locked else Kind.UNLOCK, reason=reason)

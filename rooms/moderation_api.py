@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rooms import moderation
-from rooms.api import MembershipSerializer, access_room_for_api
+from rooms.access import access_room
+from rooms.api import MembershipSerializer
 from rooms.models import BAN_REASON_MAX_LENGTH
 
 MUTE_MAX_MINUTES = 60 * 24 * 365
@@ -56,14 +57,14 @@ class MuteAPIView(APIView):
         responses={200: MemberModerationSerializer, **ERRORS},
     )
     def post(self, request, slug: str, username: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         data = _valid(MuteSerializer, request)
         membership = moderation.membership_mute(room=room, actor=request.user, username=username, **data)
         return Response(MemberModerationSerializer(membership).data)
 
     @extend_schema(summary="Unmute a member", responses={200: MemberModerationSerializer, **ERRORS})
     def delete(self, request, slug: str, username: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         membership = moderation.membership_unmute(room=room, actor=request.user, username=username)
         return Response(MemberModerationSerializer(membership).data)
 
@@ -75,14 +76,14 @@ class BanAPIView(APIView):
         responses={200: MemberModerationSerializer, **ERRORS},
     )
     def post(self, request, slug: str, username: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         data = _valid(ReasonSerializer, request)
         membership = moderation.membership_ban(room=room, actor=request.user, username=username, **data)
         return Response(MemberModerationSerializer(membership).data)
 
     @extend_schema(summary="Lift a ban", responses={200: MemberModerationSerializer, **ERRORS})
     def delete(self, request, slug: str, username: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         membership = moderation.membership_unban(room=room, actor=request.user, username=username)
         return Response(MemberModerationSerializer(membership).data)
 
@@ -92,13 +93,13 @@ class LockAPIView(APIView):
         summary="Lock the room: read-only at once", request=ReasonSerializer, responses={204: None, **ERRORS}
     )
     def post(self, request, slug: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         moderation.room_set_locked(room=room, actor=request.user, locked=True, **_valid(ReasonSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Unlock the room", responses={204: None, **ERRORS})
     def delete(self, request, slug: str):
-        room, _ = access_room_for_api(request.user, slug)
+        room, _ = access_room(user=request.user, slug=slug)
         moderation.room_set_locked(room=room, actor=request.user, locked=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

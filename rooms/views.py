@@ -6,26 +6,15 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from messages.chatlog import ChatLogUnavailable, run_sync
 from rooms import policies, selectors, services
+from rooms.access import access_room
 from rooms.forms import MemberForm, RoomCreateForm
-from rooms.models import Membership, Room
 
 RECENT_MESSAGES = 50
-
-
-def access_room(request, slug: str) -> tuple[Room, Membership | None]:
-    """The room and the user's membership; 404 (not 403) when they may not see it, so a
-    private room's existence does not leak."""
-    room = get_object_or_404(Room, slug=slug)
-    membership = selectors.membership_get(room=room, user=request.user)
-    if not policies.can_view(membership=membership, room=room):
-        raise Http404("No such room.")
-    return room, membership
 
 
 @login_required
@@ -58,7 +47,7 @@ def room_create(request):
 
 @login_required
 def room_detail(request, slug: str):
-    room, membership = access_room(request, slug)
+    room, membership = access_room(user=request.user, slug=slug)
     try:
         recent = run_sync(lambda log: log.page_before(room_id=room.pk, before_seq=None, limit=RECENT_MESSAGES))
     except ChatLogUnavailable:
@@ -89,7 +78,7 @@ def room_detail(request, slug: str):
 @login_required
 @require_POST
 def room_join(request, slug: str):
-    room, _ = access_room(request, slug)
+    room, _ = access_room(user=request.user, slug=slug)
     try:
         services.room_join(room=room, user=request.user)
     except PermissionDenied as error:
@@ -100,7 +89,7 @@ def room_join(request, slug: str):
 @login_required
 @require_POST
 def room_leave(request, slug: str):
-    room, _ = access_room(request, slug)
+    room, _ = access_room(user=request.user, slug=slug)
     try:
         services.room_leave(room=room, user=request.user)
     except ValidationError as error:
@@ -122,7 +111,7 @@ def member_remove(request, slug: str):
 
 
 def _change_member(request, slug: str, service, verb: str):
-    room, _ = access_room(request, slug)
+    room, _ = access_room(user=request.user, slug=slug)
     form = MemberForm(request.POST)
     if not form.is_valid():
         flash.error(request, "Give a username.")

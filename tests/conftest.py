@@ -44,7 +44,7 @@ def _session_chat_log(mongoeco_server):
         "BACKEND": "mongo",
         "MONGO_URL": mongoeco_server.uri,
         "MONGO_DB": f"chat_test_{uuid.uuid4().hex[:8]}",
-        "MONGO_WRITE_CONCERN": "1",
+        "MONGO_WRITE_CONCERN": 1,  # as chatproject.env parses MONGO_WRITE_CONCERN=1
     }
     yield
 

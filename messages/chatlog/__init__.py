@@ -25,10 +25,9 @@ def build_chatlog() -> ChatLog:
     if config["BACKEND"] == "mongo":
         from messages.chatlog.mongo import MongoChatLog
 
-        write_concern = config["MONGO_WRITE_CONCERN"]
-        if isinstance(write_concern, str) and write_concern.isdigit():  # as tests override it
-            write_concern = int(write_concern)
-        return MongoChatLog(url=config["MONGO_URL"], db_name=config["MONGO_DB"], write_concern=write_concern)
+        return MongoChatLog(
+            url=config["MONGO_URL"], db_name=config["MONGO_DB"], write_concern=config["MONGO_WRITE_CONCERN"]
+        )
     from messages.chatlog.sqlite import SQLiteChatLog
 
     return SQLiteChatLog(path=config["SQLITE_PATH"])
