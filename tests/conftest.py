@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.support.processes import MongoEcoProcess
+from tests.support.servers import daphne_pair as two_daphnes
 
 REAL_MONGO_URL = os.environ.get("MONGO_URL")
 
@@ -94,3 +95,25 @@ def _clean_redis():
 @pytest.fixture
 def database_vendor(db) -> str:
     return connection.vendor
+
+
+# Two daphne processes for a test module; a package can override `daphne_pair` (tests/browser does).
+@pytest.fixture(scope="module")
+def daphne_pair(django_db_setup, django_db_blocker):
+    """Two daphne processes sharing Redis, MariaDB and the chat log, for the whole module.
+
+    Their idle database connections hold no locks (autocommit), so each test's flush of the
+    database does not wait on them.
+    """
+    with django_db_blocker.unblock(), two_daphnes("") as pair:
+        yield pair
+
+
+@pytest.fixture
+def server_a(daphne_pair, transactional_db):
+    return daphne_pair[0]
+
+
+@pytest.fixture
+def server_b(daphne_pair, transactional_db):
+    return daphne_pair[1]

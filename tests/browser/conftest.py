@@ -60,16 +60,6 @@ def daphne_pair(django_db_setup, django_db_blocker, static_root):
 
 
 @pytest.fixture
-def server_a(daphne_pair, transactional_db):
-    return daphne_pair[0]
-
-
-@pytest.fixture
-def server_b(daphne_pair, transactional_db):
-    return daphne_pair[1]
-
-
-@pytest.fixture
 def make_person(transactional_db) -> Callable[..., Person]:
     def make(username: str | None = None) -> Person:
         user = UserFactory(**({"username": username} if username else {}))

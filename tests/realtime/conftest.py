@@ -3,29 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import RoomFactory, UserFactory, token_for
-from tests.support.servers import daphne_pair as two_daphnes
 from tests.support.servers import start_daphne
-
-
-@pytest.fixture(scope="module")
-def daphne_pair(django_db_setup, django_db_blocker):
-    """Two daphne processes sharing Redis, MariaDB and the chat log, for the whole module.
-
-    Their idle database connections hold no locks (autocommit), so each test's flush of the
-    database does not wait on them.
-    """
-    with django_db_blocker.unblock(), two_daphnes("") as pair:
-        yield pair
-
-
-@pytest.fixture
-def server_a(daphne_pair, transactional_db):
-    return daphne_pair[0]
-
-
-@pytest.fixture
-def server_b(daphne_pair, transactional_db):
-    return daphne_pair[1]
 
 
 @pytest.fixture
@@ -54,6 +32,16 @@ def user_with_token(**kwargs):
 def people(transactional_db):
     """Four users with tokens."""
     return [user_with_token() for _ in range(4)]
+
+
+@pytest.fixture
+def alice(transactional_db):
+    return user_with_token(username="alice")
+
+
+@pytest.fixture
+def bob(transactional_db):
+    return user_with_token(username="bob")
 
 
 @pytest.fixture

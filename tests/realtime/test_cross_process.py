@@ -46,13 +46,7 @@ async def test_members_on_two_processes_receive_every_message_once_in_order(serv
 
 
 async def _collect(client: ChatClient, count: int) -> list[dict]:
-    """message.new frames until `count` have arrived; acks and errors are checked on the way."""
-    messages = []
-    while len(messages) < count:
-        frame = await client.next_frame(timeout=20)
-        assert frame["type"] in {"message.new", "message.ack"}, frame
-        if frame["type"] == "message.new":
-            messages.append(frame["message"])
+    messages = await client.collect_messages(count)
     await client.assert_silent(0.5)  # and nothing more: no duplicate arrives late
     return messages
 

@@ -12,18 +12,8 @@ from django.utils import timezone
 from messages import protocol
 from rooms.models import Membership
 from tests.factories import RoomFactory
-from tests.realtime.conftest import room_url, user_with_token
+from tests.realtime.conftest import room_url
 from tests.support.ws import ChatClient
-
-
-@pytest.fixture
-def alice(transactional_db):
-    return user_with_token(username="alice")
-
-
-@pytest.fixture
-def bob(transactional_db):
-    return user_with_token(username="bob")
 
 
 async def _open(server, room, user, **kwargs) -> ChatClient:

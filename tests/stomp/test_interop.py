@@ -50,7 +50,7 @@ async def test_stomp_and_json_clients_on_two_processes_see_one_order(server_a, s
                 await client.send_message(f"j{index}-{n}", f"json {index}.{n}")
 
         receivers = [asyncio.create_task(c.messages(expected, timeout=20)) for c in stomps]
-        receivers += [asyncio.create_task(_json_messages(c, expected)) for c in jsons]
+        receivers += [asyncio.create_task(c.collect_messages(expected)) for c in jsons]
         await asyncio.gather(
             *(stomp_sends(i, c) for i, c in enumerate(stomps)), *(json_sends(i, c) for i, c in enumerate(jsons))
         )
@@ -66,16 +66,6 @@ async def test_stomp_and_json_clients_on_two_processes_see_one_order(server_a, s
     assert {m["body"] for m in reference} == {
         f"{kind} {i}.{n}" for kind in ("stomp", "json") for i in range(2) for n in range(PER_SENDER)
     }
-
-
-async def _json_messages(client: ChatClient, count: int) -> list[dict]:
-    messages = []
-    while len(messages) < count:
-        frame = await client.next_frame(timeout=20)
-        assert frame["type"] in {"message.new", "message.ack"}, frame
-        if frame["type"] == "message.new":
-            messages.append(frame["message"])
-    return messages
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ import asyncio
 import itertools
 import json
 
-import websockets
-
 from messages.stomp.frames import SERVER_COMMANDS, Frame, FrameParser, encode
-from tests.support.ws import close_code
+from tests.support.ws import close_code, connect
 
 SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
 
@@ -37,15 +35,7 @@ class StompClient:
         origin: str | None = None,
         subprotocols: tuple[str, ...] | None = SUBPROTOCOLS,
     ) -> StompClient:
-        headers = {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if cookie:
-            headers["Cookie"] = cookie
-        ws = await websockets.connect(
-            url, additional_headers=headers, origin=origin, subprotocols=subprotocols, open_timeout=10, max_size=2**22
-        )
-        return cls(ws)
+        return cls(await connect(url, token=token, cookie=cookie, origin=origin, subprotocols=subprotocols))
 
     @property
     def subprotocol(self) -> str | None:

@@ -11,6 +11,18 @@ import websockets
 QUIET_TYPES = {"presence", "typing"}
 
 
+async def connect(url: str, *, token: str | None, cookie: str | None, origin: str | None, **options):
+    """A real WebSocket handshake, signed in by token header or session cookie (or neither)."""
+    headers = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if cookie:
+        headers["Cookie"] = cookie
+    return await websockets.connect(
+        url, additional_headers=headers, origin=origin, open_timeout=10, max_size=2**22, **options
+    )
+
+
 async def close_code(ws, timeout: float = 5) -> int:
     """Wait for the server to close the socket (skipping what it still sends); its close code."""
     try:
@@ -35,13 +47,7 @@ class ChatClient:
         origin: str | None = None,
         expect_hello: bool = True,
     ) -> ChatClient:
-        headers = {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if cookie:
-            headers["Cookie"] = cookie
-        ws = await websockets.connect(url, additional_headers=headers, origin=origin, open_timeout=10, max_size=2**22)
-        client = cls(ws)
+        client = cls(await connect(url, token=token, cookie=cookie, origin=origin))
         if expect_hello:
             client.hello = await client.expect("hello")
         return client
@@ -81,6 +87,16 @@ class ChatClient:
             assert frame["type"] == "message.new", f"expected message.new, got {frame}"
             received.append(frame["message"])
         return received
+
+    async def collect_messages(self, count: int, timeout: float = 20) -> list[dict]:
+        """The next `count` message.new payloads, passing over this client's own acks."""
+        messages = []
+        while len(messages) < count:
+            frame = await self.next_frame(timeout)
+            assert frame["type"] in {"message.new", "message.ack"}, frame
+            if frame["type"] == "message.new":
+                messages.append(frame["message"])
+        return messages
 
     async def assert_silent(self, seconds: float = 0.5, *, include_quiet: bool = False) -> None:
         try:
