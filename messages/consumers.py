@@ -17,7 +17,7 @@ from django.conf import settings
 from accounts.signals import session_group
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
-from messages.db import OrmFreeDispatchMixin, db_call
+from messages.db import OrmFreeDispatchMixin, aroom_and_membership
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
 from messages.hub import RoomListener, get_hub
@@ -26,21 +26,12 @@ from messages.redis_client import REDIS_ERRORS
 from messages.services import PostRejected, message_post
 from messages.throttle import WindowThrottle
 from rooms import policies
-from rooms.models import Membership, Room
 from rooms.moderation import room_wire
 
 logger = logging.getLogger(__name__)
 
 # Replays are costly to serve and cheap to ask for.
 RESUMES_PER_WINDOW, RESUME_WINDOW_SECONDS = 3, 10
-
-
-@db_call
-def _room_and_membership(slug: str, user_id: int) -> tuple[Room | None, Membership | None]:
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        return None, None
-    return room, Membership.objects.filter(room=room, user_id=user_id).first()
 
 
 class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
@@ -65,7 +56,7 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         user = self.scope["user"]
         if not user.is_authenticated:
             return await self._refuse(protocol.CLOSE_UNAUTHENTICATED)
-        room, membership = await _room_and_membership(self.scope["url_route"]["kwargs"]["slug"], user.pk)
+        room, membership = await aroom_and_membership(user_id=user.pk, slug=self.scope["url_route"]["kwargs"]["slug"])
         if room is None:
             return await self._refuse(protocol.CLOSE_NOT_FOUND)
         if not policies.can_view(membership=membership, room=room):
@@ -255,7 +246,7 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
     async def access_changed(self, event: dict) -> None:
         if event["room_id"] != self.room.pk:
             return
-        room, membership = await _room_and_membership(self.room.slug, self.user["id"])
+        room, membership = await aroom_and_membership(user_id=self.user["id"], slug=self.room.slug)
         if room is None or not policies.can_view(membership=membership, room=room):
             await self.close(protocol.CLOSE_FORBIDDEN)
 

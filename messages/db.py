@@ -3,6 +3,8 @@
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 
+from rooms.selectors import room_and_membership
+
 
 def db_call(func):
     """Run sync ORM code in a pool thread, closing stale connections around it.
@@ -12,6 +14,10 @@ def db_call(func):
     and one thread would also serialise every socket's queries.
     """
     return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
+# The room and the user's membership, read from async code (rooms.selectors.room_and_membership).
+aroom_and_membership = db_call(room_and_membership)
 
 
 class OrmFreeDispatchMixin:

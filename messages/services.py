@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from messages import protocol
 from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog
-from messages.db import db_call
+from messages.db import aroom_and_membership
 from messages.groups import room_group
 from messages.ratelimit import send_rate_hit
 from messages.redis_client import REDIS_ERRORS
@@ -47,16 +47,9 @@ class Posted:
         return cls(message, payload, protocol.encode(protocol.new_message_frame(payload)), created)
 
 
-@db_call
-def _fresh_room_and_membership(room_id: int, user_id: int) -> tuple[Room | None, Membership | None]:
-    # Read fresh on every send so that a mute, ban or lock takes effect at once.
-    room = Room.objects.filter(pk=room_id).first()
-    return room, Membership.objects.filter(room_id=room_id, user_id=user_id).first()
-
-
 async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
     """Store a message and broadcast it to the room. Raises PostRejected."""
-    room, membership = await _fresh_room_and_membership(room_id, user_id)
+    room, membership = await aroom_and_membership(user_id=user_id, pk=room_id)
     if room is None:
         raise PostRejected(protocol.FORBIDDEN, "This room no longer exists.")
     if not policies.can_view(membership=membership, room=room):

@@ -12,6 +12,16 @@ def membership_get(*, room: Room, user: AbstractBaseUser) -> Membership | None:
     return Membership.objects.filter(room=room, user=user).first()
 
 
+def room_and_membership(*, user_id: int, **room_lookup: object) -> tuple[Room | None, Membership | None]:
+    """The room matching `room_lookup` (slug=..., pk=...) and the user's membership of it.
+
+    Read fresh each time it is asked: mutes, bans and locks must apply at once."""
+    room = Room.objects.filter(**room_lookup).first()
+    if room is None:
+        return None, None
+    return room, Membership.objects.filter(room=room, user_id=user_id).first()
+
+
 def rooms_public(*, exclude_archived: bool = True) -> QuerySet[Room]:
     rooms = Room.objects.filter(is_private=False)
     if exclude_archived:

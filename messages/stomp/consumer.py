@@ -17,7 +17,7 @@ from django.conf import settings
 from accounts.signals import session_group
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
-from messages.db import OrmFreeDispatchMixin, db_call
+from messages.db import OrmFreeDispatchMixin, aroom_and_membership, db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
 from messages.presence import PresenceTracker
@@ -30,19 +30,11 @@ from messages.stomp.heartbeat import Heartbeats, Liveness
 from messages.stomp.sending import SendRequest
 from messages.stomp.subscriptions import SubscribeRequest, Subscription, Subscriptions
 from rooms import policies
-from rooms.models import Membership, Room
+from rooms.models import Room
 
 logger = logging.getLogger(__name__)
 
 NORMAL_CLOSURE = 1000
-
-
-@db_call
-def _room_and_membership(user_id: int, **room_lookup: object) -> tuple[Room | None, Membership | None]:
-    room = Room.objects.filter(**room_lookup).first()
-    if room is None:
-        return None, None
-    return room, Membership.objects.filter(room=room, user_id=user_id).first()
 
 
 @db_call
@@ -207,7 +199,7 @@ class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         request = SubscribeRequest.of(frame, version=self.version)
         self.subscriptions.check_new(request.id)
         slug = destinations.topic_slug(request.destination)
-        room, membership = await _room_and_membership(self.user["id"], slug=slug)
+        room, membership = await aroom_and_membership(user_id=self.user["id"], slug=slug)
         if room is None:
             raise StompError(errors.NOT_FOUND, f"There is no room {slug!r}.")
         if not policies.can_view(membership=membership, room=room):
@@ -284,7 +276,7 @@ class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         subs = self.subscriptions.in_room(event["room_id"])
         if not subs:
             return
-        room, membership = await _room_and_membership(self.user["id"], pk=event["room_id"])
+        room, membership = await aroom_and_membership(user_id=self.user["id"], pk=event["room_id"])
         if room is None or not policies.can_view(membership=membership, room=room):
             # An ERROR ends the whole connection (STOMP has no other way to end a subscription);
             # the client reconnects without this room.
