@@ -1,7 +1,9 @@
 """Per-user, per-room send rate limit (CHAT_RATE_MESSAGES per CHAT_RATE_WINDOW_SECONDS).
 
 A generic cell rate algorithm: a user may send a burst of N messages, then one every W/N
-seconds. Shared across processes through Redis when REDIS_URL is set.
+seconds. Shared across processes through Redis when REDIS_URL is set. The same round trip
+reads the sender's access stamps (messages.access_stamps), which say whether the cached room
+and membership are still current.
 """
 
 from __future__ import annotations
@@ -19,23 +21,28 @@ from messages.redis_client import redis_key
 class RateDecision:
     allowed: bool
     retry_after: float  # seconds until a send would be allowed; 0 when allowed
+    stamps: tuple[str | None, ...] = ()  # the values of `stamp_keys`, read in the same round trip
 
 
-# KEYS[1] = bucket; ARGV = emission interval, burst tolerance (seconds). Uses Redis' clock
-# so that every process agrees on "now".
+# KEYS[1] = bucket, KEYS[2..] = stamps to read; ARGV = emission interval, burst tolerance
+# (seconds). Uses Redis' clock so that every process agrees on "now".
 _GCRA_LUA = """
+local stamps = {}
+for i = 2, #KEYS do stamps[i - 1] = redis.call('GET', KEYS[i]) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
+local wait = '0'
 if now < tat - tolerance then
-  return tostring(tat - tolerance - now)
+  wait = tostring(tat - tolerance - now)
+else
+  local new_tat = tat + interval
+  redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
-return '0'
+return {wait, unpack(stamps, 1, #KEYS - 1)}
 """
 
 
@@ -67,15 +74,19 @@ class _MemoryBuckets:
 memory_buckets = _MemoryBuckets()
 
 
-async def send_rate_hit(*, user_id: int, room_id: int) -> RateDecision:
-    """Count one send; say whether it is within the limit."""
+async def send_rate_hit(*, user_id: int, room_id: int, stamp_keys: tuple[str, ...] = ()) -> RateDecision:
+    """Count one send; say whether it is within the limit, and read `stamp_keys`."""
     key = redis_key("rate", "send", room_id, user_id)
     if not settings.REDIS_URL:
-        return memory_buckets.hit(key)
+        from messages.access_stamps import memory_stamps
+
+        decision = memory_buckets.hit(key)
+        return RateDecision(decision.allowed, decision.retry_after, tuple(map(memory_stamps.get, stamp_keys)))
     from messages.redis_client import get_redis
 
     interval, tolerance = _limits()
     # register_script sends EVALSHA, and the script body only when Redis does not know it yet.
     gcra = get_redis().register_script(_GCRA_LUA)
-    wait = float(await gcra(keys=[key], args=[interval, tolerance]))
-    return RateDecision(wait <= 0, max(wait, 0.0))
+    # A missing stamp is `false` in Lua (not nil, which would end the table) and None here.
+    wait, *stamps = await gcra(keys=[key, *stamp_keys], args=[interval, tolerance])
+    return RateDecision(float(wait) <= 0, max(float(wait), 0.0), tuple(stamps))

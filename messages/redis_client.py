@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 
+import redis as redis_sync
 import redis.asyncio as redis
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -28,6 +29,17 @@ def get_redis() -> redis.Redis:
         # No socket timeout on purpose: redis-py 8 changed it to 5 s (shared/STACK-NOTES.md).
         client = _per_loop[loop] = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
     return client
+
+
+_sync_client: redis_sync.Redis | None = None
+
+
+def get_sync_redis() -> redis_sync.Redis:
+    """The process's client for synchronous code (views, signal handlers); thread-safe."""
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = redis_sync.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return _sync_client
 
 
 async def close_redis() -> None:

@@ -1,7 +1,9 @@
 """Posting messages: the one path every sender (WebSocket, API, STOMP) goes through.
 
-Order matters: authorize, acknowledge an idempotent resend, check the posting rules and the
-rate limit, store, and only then broadcast. Nobody sees a message the log has not stored.
+Order matters: count the send and learn whether cached access is current (one Redis round
+trip), authorize, check the posting rules and the rate limit (acknowledging instead a resend
+of a message already stored), store, and only then broadcast. Nobody sees a message the log
+has not stored.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from messages import protocol
+from messages.access_cache import room_and_membership_for_send
+from messages.access_stamps import membership_stamp_key, room_stamp_key
 from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog
-from messages.db import aroom_and_membership
 from messages.groups import room_group
-from messages.ratelimit import send_rate_hit
+from messages.ratelimit import RateDecision, send_rate_hit
 from messages.redis_client import REDIS_ERRORS
 from rooms import policies
 from rooms.models import Membership, Room
@@ -49,33 +52,38 @@ class Posted:
 
 async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
     """Store a message and broadcast it to the room. Raises PostRejected."""
-    room, membership = await aroom_and_membership(user_id=user_id, pk=room_id)
-    if room is None:
-        raise PostRejected(protocol.FORBIDDEN, "This room no longer exists.")
-    if not policies.can_view(membership=membership, room=room):
-        raise PostRejected(protocol.FORBIDDEN, "You are not allowed in this room.")
     chatlog = get_chatlog()
     try:
-        existing = await chatlog.find_by_client_id(room_id=room.pk, author_id=user_id, client_id=client_id)
-        if existing is not None:
-            return Posted.of(existing, room_slug=room.slug, created=False)
-        _check_can_post(room, membership)
         try:
-            decision = await send_rate_hit(user_id=user_id, room_id=room.pk)
+            decision = await send_rate_hit(
+                user_id=user_id,
+                room_id=room_id,
+                stamp_keys=(room_stamp_key(room_id), membership_stamp_key(room_id, user_id)),
+            )
         except REDIS_ERRORS:
             # Without the shared counter the limit cannot be enforced: refuse rather than flood.
-            logger.exception("rate limiter unavailable for room %s", room.pk)
+            logger.exception("rate limiter unavailable for room %s", room_id)
             raise PostRejected(protocol.UNAVAILABLE, "Messages cannot be accepted right now; retry later.") from None
-        if not decision.allowed:
-            retry_after = round(decision.retry_after, 2)
-            raise PostRejected(
-                protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.", retry_after=retry_after
-            )
+        room, membership = await room_and_membership_for_send(room_id=room_id, user_id=user_id, stamps=decision.stamps)
+        if room is None:
+            raise PostRejected(protocol.FORBIDDEN, "This room no longer exists.")
+        if not policies.can_view(membership=membership, room=room):
+            raise PostRejected(protocol.FORBIDDEN, "You are not allowed in this room.")
+        try:
+            _check_can_post(room, membership, decision)
+        except PostRejected:
+            # A resend of a message stored before the refusal is acknowledged, not refused:
+            # its sender must learn that it went through.
+            existing = await chatlog.find_by_client_id(room_id=room.pk, author_id=user_id, client_id=client_id)
+            if existing is None:
+                raise
+            return Posted.of(existing, room_slug=room.slug, created=False)
+        # Idempotent by client_id: a resend of a stored message comes back with created=False.
         result: AppendResult = await chatlog.append(
             room_id=room.pk, author_id=user_id, author_username=username, client_id=client_id, body=body
         )
     except ChatLogUnavailable:
-        logger.exception("chat log unavailable while posting to room %s", room.pk)
+        logger.exception("chat log unavailable while posting to room %s", room_id)
         raise PostRejected(protocol.UNAVAILABLE, "Messages cannot be stored right now; retry later.") from None
     posted = Posted.of(result.message, room_slug=room.slug, created=result.created)
     if posted.created:
@@ -83,7 +91,7 @@ async def message_post(*, room_id: int, user_id: int, username: str, client_id: 
     return posted
 
 
-def _check_can_post(room: Room, membership: Membership | None) -> None:
+def _check_can_post(room: Room, membership: Membership | None, decision: RateDecision) -> None:
     if room.is_read_only:
         raise PostRejected(protocol.FORBIDDEN, "This room is locked: it is read-only.")
     if policies.is_muted(membership=membership, now=timezone.now()):
@@ -91,6 +99,11 @@ def _check_can_post(room: Room, membership: Membership | None) -> None:
         raise PostRejected(protocol.FORBIDDEN, f"You are muted until {until}.", muted_until=until)
     if not policies.can_post(membership=membership, room=room, now=timezone.now()):
         raise PostRejected(protocol.FORBIDDEN, "You cannot post in this room.")
+    if not decision.allowed:
+        retry_after = round(decision.retry_after, 2)
+        raise PostRejected(
+            protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.", retry_after=retry_after
+        )
 
 
 async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from messages import events
+from messages.access_stamps import stamp_membership
 from rooms import moderation
 from rooms.admin_messages import room_messages_view
 from rooms.models import Membership, ModerationAction, Room
@@ -135,6 +136,7 @@ class MembershipAdmin(admin.ModelAdmin):
             previous = Membership(room=room, user=obj.user)
         elif obj.role != previous.role:
             Membership.objects.filter(pk=obj.pk).update(role=obj.role)
+            stamp_membership(room.pk, obj.user_id)  # .update() sends no post_save
             ModerationAction.objects.create(
                 room=room,
                 actor=request.user,

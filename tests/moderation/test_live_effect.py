@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from rooms.models import Membership, ModerationAction
 from tests.factories import RoomFactory, UserFactory, token_for
@@ -76,6 +78,7 @@ async def test_a_deleted_message_disappears_from_every_page_and_from_history(ser
 async def test_a_mute_refuses_the_next_send_and_a_lock_makes_the_room_read_only(server_a, server_b, cast):
     room, owner, moderator, member, other = cast.room, cast.owner, cast.moderator, cast.member, cast.other
     talker = await ChatClient.open(room_url(server_b, room), token=member.token)
+    await talker.post("before", "still allowed")  # server B now has this member's access at hand
     status, body = await call(
         server_a, "POST", f"/api/rooms/{room.slug}/members/member/mute/", moderator.token, {"minutes": 10}
     )
@@ -95,6 +98,28 @@ async def test_a_mute_refuses_the_next_send_and_a_lock_makes_the_room_read_only(
     )
     assert status == 403
     await talker.close()
+
+
+async def test_a_change_made_outside_moderation_applies_to_the_next_send_on_every_process(server_a, server_b, cast):
+    # The admin, a shell or a data migration save models directly; no live event is sent.
+    room, member = cast.room, cast.member
+    on_a = await ChatClient.open(room_url(server_a, room), token=member.token)
+    on_b = await ChatClient.open(room_url(server_b, room), token=member.token)
+    await on_a.post("a1", "one")
+    await on_b.messages(1)
+    await on_b.post("b1", "two")
+    await on_a.messages(1)
+    membership = await Membership.objects.aget(room=room, user=member)
+    membership.muted_until = timezone.now() + timedelta(minutes=5)
+    await membership.asave()
+    for client, client_id in ((on_a, "a2"), (on_b, "b2")):
+        await client.send_message(client_id, "muted now?")
+        assert (await client.expect("error"))["code"] == "forbidden"
+    membership.muted_until = None
+    await membership.asave()
+    await on_a.post("a3", "free again")
+    await on_a.close()
+    await on_b.close()
 
 
 @pytest.mark.parametrize(
