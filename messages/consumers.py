@@ -76,7 +76,12 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
             logger.exception("cannot open room %s", room.pk)
             return await self._unavailable_close()
         self.stream = RoomStream(
-            chatlog=chatlog, room_id=room.pk, room_slug=room.slug, send_text=self._send_text, delivered_seq=last_seq
+            chatlog=chatlog,
+            room_id=room.pk,
+            room_slug=room.slug,
+            send_text=self._send_text,
+            delivered_seq=last_seq,
+            on_unavailable=self._unavailable_close,
         )
         self.presence = PresenceTracker(
             room_id=room.pk, user=self.user, connection_id=uuid.uuid4().hex[:12], broadcast=self._broadcast_presence
@@ -108,6 +113,8 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         await self.handler_for(event)(event)
 
     async def _leave_room(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
         if self.room_events is not None:
             await get_hub().leave(self.room.pk, self.room_events)
             self.room_events = None
@@ -181,9 +188,6 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
             await self._send_frame(
                 protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra)
             )
-        except ChatLogUnavailable:
-            # A gap before our own message that the log cannot fill: reconnect and resume.
-            await self._unavailable_close()
 
     async def _resume(self, after_seq: int) -> None:
         try:
@@ -217,7 +221,8 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
     # --- channel-layer events ---------------------------------------------------------
 
     async def chat_message(self, event: dict) -> None:
-        await self._deliver(event["seq"], event["text"])
+        if self.stream is not None:
+            await self.stream.deliver(seq=event["seq"], text=event["text"])
 
     async def chat_typing(self, event: dict) -> None:
         if event["sender"] != self.channel_name:
@@ -251,15 +256,6 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
             await self.close(protocol.CLOSE_FORBIDDEN)
 
     # --- helpers ---------------------------------------------------------------------------
-
-    async def _deliver(self, seq: int, text: str) -> None:
-        if self.stream is None:
-            return
-        try:
-            await self.stream.deliver(seq=seq, text=text)
-        except ChatLogUnavailable:
-            # A gap we cannot fill: better a reconnect-and-resume than a silent hole.
-            await self._unavailable_close()
 
     async def _broadcast_presence(self, online: list[dict]) -> None:
         event = {"type": "chat.presence", "room_id": self.room.pk, "online": online}

@@ -1,8 +1,10 @@
 """In-order, gap-free delivery of a room's messages to one socket.
 
 The channel layer is only a hint: it may drop or reorder group messages. The log is the
-truth. Each socket remembers the highest seq it has delivered; a message that skips ahead
-is preceded by the missing ones, read from the log, and a seq already delivered is dropped.
+truth. Each socket remembers the highest seq it has delivered. A message that skips ahead
+is held back for a moment, since the missing ones are usually just behind it (two senders'
+broadcasts race); whatever is still missing after GAP_WAIT_SECONDS is read from the log. A
+seq already delivered is dropped.
 """
 
 from __future__ import annotations
@@ -13,33 +15,52 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from messages import protocol
-from messages.chatlog import ChatLog
+from messages.chatlog import ChatLog, ChatLogUnavailable
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+# Long enough for a reordered broadcast to arrive, short enough that a lost one shows soon.
+GAP_WAIT_SECONDS = 0.1
 
 SendText = Callable[[str], Awaitable[None]]
 
 
 class RoomStream:
-    def __init__(self, *, chatlog: ChatLog, room_id: int, room_slug: str, send_text: SendText, delivered_seq: int):
+    def __init__(
+        self,
+        *,
+        chatlog: ChatLog,
+        room_id: int,
+        room_slug: str,
+        send_text: SendText,
+        delivered_seq: int,
+        on_unavailable: Callable[[], Awaitable[None]],
+        gap_wait: float = GAP_WAIT_SECONDS,
+    ):
         self.chatlog = chatlog
         self.room_id = room_id
         self.room_slug = room_slug
         self.send_text = send_text
         self.delivered_seq = delivered_seq
+        # Called when a gap cannot be filled: the socket should close so that the client
+        # reconnects and resumes, rather than show a gap.
+        self.on_unavailable = on_unavailable
+        self.gap_wait = gap_wait
+        self._held: dict[int, str] = {}  # seq -> encoded frame, waiting for the seqs before it
+        self._gap_filler: asyncio.Task | None = None
         # The socket's own sends and the room's events arrive on two tasks: one at a time.
         self._lock = asyncio.Lock()
 
     async def deliver(self, *, seq: int, text: str) -> None:
-        """Deliver one live message (its `message.new` frame already encoded), filling any gap first.
-
-        Raises ChatLogUnavailable when a gap cannot be filled: the caller closes the socket so
-        that the client reconnects and resumes, rather than showing a gap.
-        """
+        """Deliver one live message (its `message.new` frame already encoded), or hold it until
+        the seqs before it have been delivered."""
         async with self._lock:
             await self._deliver(seq=seq, text=text)
+
+    def close(self) -> None:
+        if self._gap_filler is not None:
+            self._gap_filler.cancel()
 
     @contextlib.asynccontextmanager
     async def own_send(self) -> AsyncIterator[Callable[[int, str], Awaitable[None]]]:
@@ -51,20 +72,48 @@ class RoomStream:
     async def _deliver(self, *, seq: int, text: str) -> None:
         if seq <= self.delivered_seq:
             return
-        if seq > self.delivered_seq + 1:
-            await self._replay_range(after_seq=self.delivered_seq, through_seq=seq - 1)
-        await self.send_text(text)
-        self.delivered_seq = seq
+        self._held.setdefault(seq, text)
+        await self._send_held()
+        if self._held and self._gap_filler is None:
+            self._gap_filler = asyncio.create_task(self._fill_gap_soon())
+
+    async def _send_held(self) -> None:
+        """Send the held messages that now come next; forget those delivered meanwhile."""
+        while (text := self._held.pop(self.delivered_seq + 1, None)) is not None:
+            await self.send_text(text)
+            self.delivered_seq += 1
+        for seq in [seq for seq in self._held if seq <= self.delivered_seq]:
+            del self._held[seq]
+
+    async def _fill_gap_soon(self) -> None:
+        await asyncio.sleep(self.gap_wait)
+        try:
+            async with self._lock:
+                if self._held:
+                    await self._replay_range(after_seq=self.delivered_seq, through_seq=min(self._held) - 1)
+                    await self._send_held()
+        except ChatLogUnavailable:
+            self._gap_filler = None
+            await self.on_unavailable()
+            return
+        self._gap_filler = None
+        if self._held:  # a gap the log could not fill yet (it warned): look again later
+            self._gap_filler = asyncio.create_task(self._fill_gap_soon())
 
     async def catch_up(self, *, through_seq: int) -> None:
-        """Deliver every stored message up to `through_seq` that this socket has not had."""
+        """Deliver every stored message up to `through_seq` that this socket has not had.
+
+        Raises ChatLogUnavailable."""
         async with self._lock:
             if through_seq > self.delivered_seq:
                 await self._replay_range(after_seq=self.delivered_seq, through_seq=through_seq)
+                await self._send_held()
 
     async def resume(self, *, after_seq: int, cap: int) -> None:
         """Send every stored message after `after_seq` (the newest `cap` of them if there are
-        more, announced by `resume.truncated`), then `resume.done`; live delivery goes on from there."""
+        more, announced by `resume.truncated`), then `resume.done`; live delivery goes on from there.
+
+        Raises ChatLogUnavailable."""
         async with self._lock:
             last_seq = await self.chatlog.last_seq(room_id=self.room_id)
             start = after_seq
@@ -75,6 +124,7 @@ class RoomStream:
                 )
             await self._replay_range(after_seq=start, through_seq=last_seq)
             self.delivered_seq = max(self.delivered_seq, last_seq)
+            await self._send_held()
             await self._send(protocol.resume_done_frame(last_seq=self.delivered_seq))
 
     async def _replay_range(self, *, after_seq: int, through_seq: int) -> None:

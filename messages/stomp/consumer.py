@@ -93,6 +93,8 @@ class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         for sub in getattr(self, "subscriptions", Subscriptions()).all():
             if sub.presence is not None:
                 sub.presence.stop()
+            if sub.stream is not None:
+                sub.stream.close()
 
     async def _fail(self, error: StompError) -> None:
         """ERROR, then close: STOMP 1.2 has no error after which a connection goes on."""
@@ -220,6 +222,7 @@ class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
             room_slug=room.slug,
             send_text=partial(self._send_room_text, sub),
             delivered_seq=last_seq,
+            on_unavailable=self._fail_unavailable,
         )
         sub.presence = PresenceTracker(
             room_id=room.pk,
@@ -238,6 +241,8 @@ class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         if not sub_id:
             raise StompError(errors.INVALID_FRAME, "UNSUBSCRIBE needs an id header.")
         sub = self.subscriptions.pop(sub_id)
+        if sub.stream is not None:
+            sub.stream.close()
         if sub.presence is not None:
             await sub.presence.leave()
         if not self.subscriptions.in_room(sub.room_id):
@@ -288,14 +293,17 @@ class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
     # --- delivery ----------------------------------------------------------------------------
 
     async def _deliver(self, sub: Subscription, seq: int, text: str) -> None:
-        # A gap the log cannot fill ends the connection: better a reconnect-and-resume than a hole.
-        await self._with_log(sub.stream.deliver(seq=seq, text=text))
+        await sub.stream.deliver(seq=seq, text=text)
 
     async def _with_log(self, reading) -> None:
         try:
             await reading
         except ChatLogUnavailable:
-            await self._fail(StompError(errors.UNAVAILABLE, "The room cannot be served right now; reconnect later."))
+            await self._fail_unavailable()
+
+    async def _fail_unavailable(self) -> None:
+        # A gap the log cannot fill ends the connection: better a reconnect-and-resume than a hole.
+        await self._fail(StompError(errors.UNAVAILABLE, "The room cannot be served right now; reconnect later."))
 
     async def _optional_event(self, event: dict, name: str, frame: dict) -> None:
         if event.get("sender") == self.channel_name:

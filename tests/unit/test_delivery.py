@@ -1,17 +1,20 @@
 """RoomStream's ordering rules, against an in-memory log (the real log: tests/realtime)."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
 import pytest
 
 from messages import protocol
-from messages.chatlog import StoredMessage
+from messages.chatlog import ChatLogUnavailable, StoredMessage
 from messages.delivery import RoomStream
 
 
 class MemoryLog:
     def __init__(self, count: int) -> None:
+        self.reads = 0
+        self.down = False
         self.messages = [
             StoredMessage(
                 id=f"m{seq}",
@@ -27,6 +30,9 @@ class MemoryLog:
         ]
 
     async def page_after(self, *, room_id, after_seq, limit):
+        self.reads += 1
+        if self.down:
+            raise ChatLogUnavailable("down")
         return [m for m in self.messages if m.seq > after_seq][:limit]
 
     async def last_seq(self, *, room_id):
@@ -42,11 +48,29 @@ def sent():
     return []
 
 
+GAP_WAIT = 0.02
+
+
 def stream(log, sent, delivered_seq=0):
     async def send_text(text):
         sent.append(json.loads(text))
 
-    return RoomStream(chatlog=log, room_id=1, room_slug="r", send_text=send_text, delivered_seq=delivered_seq)
+    async def on_unavailable():
+        sent.append({"type": "unavailable"})
+
+    return RoomStream(
+        chatlog=log,
+        room_id=1,
+        room_slug="r",
+        send_text=send_text,
+        delivered_seq=delivered_seq,
+        on_unavailable=on_unavailable,
+        gap_wait=GAP_WAIT,
+    )
+
+
+async def settle():
+    await asyncio.sleep(GAP_WAIT * 3)
 
 
 def seqs(frames):
@@ -57,14 +81,45 @@ async def test_a_jump_is_filled_from_the_log_before_the_live_message(sent):
     room = stream(MemoryLog(5), sent)
     await room.deliver(seq=1, text=live_text(1))
     await room.deliver(seq=4, text=live_text(4))
+    assert seqs(sent) == [1]  # 4 waits a moment for 2 and 3
+    await settle()
     assert seqs(sent) == [1, 2, 3, 4]
     assert [f["message"].get("live", False) for f in sent] == [True, False, False, True]
 
 
+async def test_a_reordered_broadcast_is_put_back_in_order_without_reading_the_log(sent):
+    log = MemoryLog(4)
+    room = stream(log, sent)
+    for seq in (2, 1, 4, 3):
+        await room.deliver(seq=seq, text=live_text(seq))
+    assert seqs(sent) == [1, 2, 3, 4]
+    await settle()
+    assert log.reads == 0 and seqs(sent) == [1, 2, 3, 4]
+
+
+async def test_a_gap_the_log_cannot_fill_asks_the_socket_to_close(sent):
+    log = MemoryLog(3)
+    log.down = True
+    room = stream(log, sent)
+    await room.deliver(seq=3, text=live_text(3))
+    await settle()
+    assert sent == [{"type": "unavailable"}]
+
+
+async def test_a_closed_stream_reads_nothing_more(sent):
+    log = MemoryLog(3)
+    room = stream(log, sent)
+    await room.deliver(seq=3, text=live_text(3))
+    room.close()
+    await settle()
+    assert log.reads == 0 and sent == []
+
+
 async def test_late_and_repeated_messages_are_dropped(sent):
     room = stream(MemoryLog(5), sent)
-    for seq in (2, 1, 2, 3, 3):
+    for seq in (2, 1, 2, 3, 3, 1):
         await room.deliver(seq=seq, text=live_text(seq))
+    await settle()
     assert seqs(sent) == [1, 2, 3]
 
 
@@ -87,8 +142,6 @@ async def test_after_resume_live_delivery_continues_without_a_duplicate(sent):
 
 
 async def test_the_rooms_copy_of_my_message_waits_for_my_ack(sent):
-    import asyncio
-
     room = stream(MemoryLog(1), sent)
 
     async def post_ack_and_show():
