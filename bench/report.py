@@ -105,6 +105,7 @@ def _setup(meta: dict) -> list[str]:
         "sqlite": "embedded SQLite file (messages/chatlog/sqlite.py)",
         "mongo": "MongoDB protocol on the **mongoeco** wire server, a slow stand-in written in Python: "
         "results with it are bounded by that server, not by the app",
+        "mysql": "MariaDB (messages/chatlog/mysql.py): a fresh database per stack on the ORM's MariaDB server",
     }[meta["chatlog"]]
     versions = ", ".join(f"{name} {version}" for name, version in meta["versions"].items())
     return [

@@ -1,8 +1,8 @@
 """The app as benchmarked: chatproject/settings/base.py, configured by the environment that
 bench/run sets (MariaDB, a private Redis, the chat-log backend, raised rate limits).
 
-Production settings cannot be used as they are: they require MONGO_URL (so no SQLite chat
-log) and redirect plain HTTP to HTTPS. What differs from base is listed here.
+Production settings cannot be used as they are: they refuse the SQLite chat log unless it is
+chosen explicitly and redirect plain HTTP to HTTPS. What differs from base is listed here.
 """
 
 import os

@@ -1,5 +1,6 @@
-"""Start and stop what a benchmark measures: a private Redis, the chat-log server (mongoeco)
-when asked for, and N server processes of the app or of the baseline, each pinned with taskset.
+"""Start and stop what a benchmark measures: a private Redis, the chat-log store when asked for
+(the mongoeco server, or a MariaDB database), and N server processes of the app or of the
+baseline, each pinned with taskset.
 
 Every `Stack` is fresh: its own Redis, its own chat log, new server processes, so one
 measurement's memory, queues and stored messages never carry into the next.
@@ -19,7 +20,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -109,7 +110,7 @@ class Managed:
 class StackConfig:
     database_url: str  # mysql://… (or sqlite:///…), already migrated
     log_dir: Path
-    chatlog: str = "sqlite"  # or "mongo": the mongoeco wire server
+    chatlog: str = "sqlite"  # or "mongo": the mongoeco wire server; "mysql": MariaDB
     layer: str = "core"  # or "pubsub"
     server: str = "daphne"  # or "uvicorn"
     server_cpus: str | None = "0"
@@ -127,6 +128,7 @@ class Stack:
         self.dir = config.log_dir / f"{target}-{processes}p-{self.run_id}"
         self.started: list[Managed] = []
         self.servers: list[Managed] = []
+        self.chatlog_database_url: str | None = None
 
     @property
     def urls(self) -> list[str]:
@@ -191,6 +193,9 @@ class Stack:
             if not uri.startswith("mongodb://"):
                 raise RuntimeError(f"mongoeco did not start (said {uri!r}); see {mongo.log_path}")
             env.update(MONGO_URL=uri, MONGO_DB=f"bench_{self.run_id}", MONGO_WRITE_CONCERN="1")
+        elif self.config.chatlog == "mysql":
+            self.chatlog_database_url = create_chatlog_database(self.config.database_url, run_id=self.run_id)
+            env.update(CHAT_LOG_BACKEND="mysql", CHAT_LOG_MYSQL_URL=self.chatlog_database_url)
         else:
             env.update(MONGO_URL="", CHAT_LOG_SQLITE_PATH=str(self.dir / "chatlog.sqlite3"))
         return env
@@ -208,6 +213,9 @@ class Stack:
     def stop(self) -> None:
         for managed in reversed(self.started):
             managed.stop(signal.SIGINT if managed.name == "mongoeco" else signal.SIGTERM)
+        if self.chatlog_database_url is not None:
+            drop_database(self.chatlog_database_url)
+            self.chatlog_database_url = None
 
 
 def _wait_port(port: int, managed: Managed, timeout: float = 15) -> None:
@@ -265,6 +273,20 @@ def create_database(url: str, *, log_dir: Path) -> None:
         subprocess.run(  # noqa: S603
             [PYTHON, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, stdout=log, stderr=log, check=True
         )
+
+
+def create_chatlog_database(orm_url: str, *, run_id: str) -> str:
+    """An empty database for one stack's chat log, next to the ORM's and named after it (the
+    benchmark user may only touch `bench_chat_*`); returns its URL."""
+    if not orm_url.startswith(("mysql://", "mariadb://")):
+        raise RuntimeError("--chatlog mysql needs a MariaDB --database-url")
+    name = f"{_database_name(orm_url).replace('`', '')}_log_{run_id}"
+    connection = _mysql_connect(orm_url)
+    try:
+        connection.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE {MARIADB_COLLATION}")
+    finally:
+        connection.close()
+    return urlunsplit(urlsplit(orm_url)._replace(path=f"/{name}"))
 
 
 def drop_database(url: str) -> None:

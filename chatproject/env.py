@@ -70,6 +70,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def is_mysql_url(url: str) -> bool:
+    return urlsplit(url).scheme in {"mysql", "mariadb"}
+
+
+def env_mysql_url(name: str, default: str | None) -> str:
+    """A mysql:// (or mariadb://) URL that names a database; without a default a missing one
+    stops start-up. Error messages never repeat the URL: it holds a password."""
+    url = env_str(name, default)
+    if not is_mysql_url(url) or not urlsplit(url).path.strip("/"):
+        raise ImproperlyConfigured(f"{name} must be a URL like mysql://user:password@host:3306/name.")
+    return url
+
+
 # MariaDB compares every emoji as equal under utf8mb4_general_ci/unicode_ci; this
 # collation (MariaDB >= 10.10) tells them apart, so names with emoji stay distinct.
 MYSQL_COLLATION = "utf8mb4_uca1400_ai_ci"
@@ -83,7 +96,7 @@ def database_from_url(url: str) -> dict:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or ":memory:"}
-    if parts.scheme in {"mysql", "mariadb"}:
+    if is_mysql_url(url):
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ImproperlyConfigured("DATABASE_URL must name a database: mysql://user:pass@host/name")

@@ -10,8 +10,10 @@ from chatproject.env import (
     env_choice_or_int,
     env_int,
     env_list,
+    env_mysql_url,
     env_optional,
     env_str,
+    is_mysql_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -72,8 +74,9 @@ TEMPLATES = [
 ]
 
 # --- Databases -----------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {
-    "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")),
+    "default": database_from_url(DATABASE_URL),
 }
 # Persistent connections: without them every message sent opens a new database connection.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
@@ -115,14 +118,24 @@ else:
 
 # --- Chat log (messages live outside the ORM) ---------------------------------------
 MONGO_URL = env_optional("MONGO_URL")
+CHAT_LOG_BACKEND = env_choice("CHAT_LOG_BACKEND", ["sqlite", "mongo", "mysql"], "mongo" if MONGO_URL else "sqlite")
+if CHAT_LOG_BACKEND == "mongo":
+    env_str("MONGO_URL")  # chosen explicitly, but with nowhere to connect: stop here
+# The MariaDB/MySQL chat log keeps its own tables, by default in the ORM's database.
+CHAT_LOG_MYSQL_URL = (
+    env_mysql_url("CHAT_LOG_MYSQL_URL", DATABASE_URL if is_mysql_url(DATABASE_URL) else None)
+    if CHAT_LOG_BACKEND == "mysql"
+    else None
+)
 CHAT_LOG = {
-    "BACKEND": "mongo" if MONGO_URL else "sqlite",
+    "BACKEND": CHAT_LOG_BACKEND,
     "MONGO_URL": MONGO_URL,
     "MONGO_DB": env_str("MONGO_DB", "chat"),
     # "majority" for replica sets; 1 acknowledges on the primary only.
     # 0 (unacknowledged) is refused: it would hide the duplicate-key errors that keep seq unique.
     "MONGO_WRITE_CONCERN": env_choice_or_int("MONGO_WRITE_CONCERN", ["majority"], "majority", minimum=1),
     "SQLITE_PATH": env_str("CHAT_LOG_SQLITE_PATH", str(VAR_DIR / "chatlog.sqlite3")),
+    "MYSQL_URL": CHAT_LOG_MYSQL_URL,
 }
 
 # --- Chat limits (docs/configuration.md and docs/protocol.md) ---------------------------

@@ -1,12 +1,17 @@
 """Production: every secret comes from the environment, with no default."""
 
-from chatproject.env import env_bool, env_int, env_str
+from django.core.exceptions import ImproperlyConfigured
+
+from chatproject.env import env_bool, env_int, env_optional, env_str
 from chatproject.settings.base import *
 
 DEBUG = False
 # Production never falls back to the embedded stores: a missing variable stops start-up.
-for _required in ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "DJANGO_ALLOWED_HOSTS"):
+for _required in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOWED_HOSTS"):
     env_str(_required)
+# Nor does the chat log: it is on MongoDB unless CHAT_LOG_BACKEND names another store.
+if env_optional("CHAT_LOG_BACKEND") is None and MONGO_URL is None:
+    raise ImproperlyConfigured("Set MONGO_URL, or CHAT_LOG_BACKEND to keep the chat log in another store.")
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

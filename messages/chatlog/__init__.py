@@ -28,6 +28,10 @@ def build_chatlog() -> ChatLog:
         return MongoChatLog(
             url=config["MONGO_URL"], db_name=config["MONGO_DB"], write_concern=config["MONGO_WRITE_CONCERN"]
         )
+    if config["BACKEND"] == "mysql":
+        from messages.chatlog.mysql import MySQLChatLog
+
+        return MySQLChatLog(url=config["MYSQL_URL"])
     from messages.chatlog.sqlite import SQLiteChatLog
 
     return SQLiteChatLog(path=config["SQLITE_PATH"])

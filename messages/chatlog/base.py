@@ -1,7 +1,7 @@
 """The chat-log repository: the one interface every chat-log backend implements.
 
-Messages live outside the ORM (MongoDB in production, an embedded SQLite file by
-default). Callers get plain typed objects back, never raw documents or ObjectIds.
+Messages live outside the ORM (MongoDB or MariaDB in production, an embedded SQLite file
+by default). Callers get plain typed objects back, never raw documents or ObjectIds.
 """
 
 from __future__ import annotations

@@ -15,12 +15,15 @@ from typing import Any
 
 from messages.chatlog.base import ChatLog
 from messages.chatlog.mongo import MongoChatLog
+from messages.chatlog.mysql import MySQLChatLog
 from messages.chatlog.sqlite import SQLiteChatLog
 
 
 def open_log(store: dict[str, Any]) -> ChatLog:
     if store["kind"] == "sqlite":
         return SQLiteChatLog(path=store["path"])
+    if store["kind"] == "mysql":
+        return MySQLChatLog(url=store["url"])
     return MongoChatLog(url=store["url"], db_name=store["db_name"], write_concern=store["write_concern"])
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from messages.chatlog.base import ChatLog
 from tests.chatlog.append_worker import open_log
+from tests.chatlog.mysql_databases import MYSQL, create_database, drop_database
 from tests.support.mongoeco_server import start_mongoeco_server
 
 MONGO_URL = os.environ.get("MONGO_URL")
@@ -27,6 +28,7 @@ BACKENDS = [
         "mongo-real",
         marks=pytest.mark.skipif(not MONGO_URL, reason="MONGO_URL is not set: no real MongoDB to test against"),
     ),
+    MYSQL,
 ]
 
 
@@ -53,6 +55,11 @@ def store(backend: str, request: pytest.FixtureRequest, tmp_path) -> Iterator[di
     """This test's fresh, empty store, described in JSON terms (see `open_log`)."""
     if backend == "sqlite":
         yield {"kind": "sqlite", "path": str(tmp_path / "chatlog" / "chat.sqlite3")}
+        return
+    if backend == "mysql":
+        url = create_database()
+        yield {"kind": "mysql", "url": url}
+        drop_database(url)
         return
 
     url = request.getfixturevalue("chatlog_mongoeco_uri") if backend == "mongo-wire" else MONGO_URL

@@ -118,6 +118,17 @@ async def test_client_id_is_scoped_to_author_and_room(log: ChatLog) -> None:
     assert len({first.message.id, by_bob.message.id, elsewhere.message.id}) == 3
 
 
+async def test_client_ids_are_compared_exactly(log: ChatLog) -> None:
+    client_ids = ["c1", "C1", "c1 ", " c1", "ç1", "c\u03271", "🐙", "🐬"]
+
+    results = [await post(log, client_id) for client_id in client_ids]
+
+    assert all(r.created for r in results)
+    assert seqs(await everything(log)) == list(range(1, len(client_ids) + 1))
+    for client_id, result in zip(client_ids, results, strict=True):
+        assert await log.find_by_client_id(room_id=ROOM, author_id=ALICE, client_id=client_id) == result.message
+
+
 async def test_resend_of_a_deleted_message_returns_the_tombstone(log: ChatLog) -> None:
     await post(log, "c1")
     await log.delete(room_id=ROOM, seq=1)
@@ -320,6 +331,17 @@ async def test_search_text_is_literal_and_skips_tombstones(log: ChatLog) -> None
 
     assert seqs(await log.search(room_id=ROOM, text="$5 (really?) [x].*", limit=10)) == [3]
     assert seqs(await log.search(room_id=ROOM, limit=10)) == [3, 2, 1]  # no criteria: every message
+
+
+async def test_search_folds_case_only(log: ChatLog) -> None:
+    # Accents and emoji stay distinct. (Only ASCII letters change case here: SQLite folds no others.)
+    for i, (author, body) in enumerate([("Zoë", "Café 🐙"), ("zoe", "cafe 🐬"), ("zoë🐙", "CAFé 🐙")]):
+        await log.append(room_id=ROOM, author_id=i, author_username=author, client_id="c", body=body)
+
+    assert seqs(await log.search(room_id=ROOM, author_username="zoë", limit=10)) == [1]
+    assert seqs(await log.search(room_id=ROOM, author_username="ZOE", limit=10)) == [2]
+    assert seqs(await log.search(room_id=ROOM, text="café 🐙", limit=10)) == [3, 1]
+    assert seqs(await log.search(room_id=ROOM, text="cafe", limit=10)) == [2]
 
 
 # --- deleting ----------------------------------------------------------------------
