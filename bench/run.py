@@ -13,12 +13,16 @@ Scenarios (full size; `--quick` shrinks them to seconds, to check the harness):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +30,8 @@ from bench import machine, report
 from bench.stack import PYTHON, ROOT, Stack, StackConfig, create_database, drop_database, mariadb_pid, pinned
 
 TARGETS = ("app", "baseline")
+PYSPY = str(Path(PYTHON).with_name("py-spy"))
+PROFILE_AFTER_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,40 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def run_loadgen(stack: Stack, scenario: Scenario, *, options: dict, cpus: str | None, run_dir: Path) -> list[dict]:
+@contextlib.contextmanager
+def profiled(stack: Stack, scenario: Scenario, *, run_dir: Path, enabled: bool) -> Iterator[None]:
+    """Sample every server process with py-spy while the load runs, from PROFILE_AFTER_SECONDS
+    on (collapsed stacks, one file per process: `profile-<scenario>-<server>.txt`; read them
+    with `python -m bench.profile_summary`). Sampling pauses the process: latencies measured
+    in a profiled run are not comparable to others."""
+    if not enabled:
+        yield
+        return
+    spies: list[subprocess.Popen] = []
+
+    def start() -> None:
+        for server in stack.servers:
+            output = run_dir / f"profile-{scenario.name}-{server.name}.txt"
+            argv = [PYSPY, "record", "--format", "raw", "--rate", "100", "--pid", str(server.pid), "-o", str(output)]
+            spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # noqa: S603
+
+    # Sign-ups and connects come first; sample the load, not the set-up.
+    timer = threading.Timer(PROFILE_AFTER_SECONDS, start)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        for spy in spies:
+            spy.wait(timeout=60)
+
+
+def run_loadgen(
+    stack: Stack, scenario: Scenario, *, options: dict, cpus: str | None, run_dir: Path, profile: bool = False
+) -> list[dict]:
     argv = [PYTHON, "-m", "bench.loadgen", scenario.mode, "--target", stack.target, "--label", scenario.name]
     for url in stack.urls:
         argv += ["--url", url]
@@ -80,9 +119,10 @@ def run_loadgen(stack: Stack, scenario: Scenario, *, options: dict, cpus: str | 
     for key, value in options.items():
         argv += [f"--{key}", str(value)]
     log(f"{scenario.name} / {stack.target}: {' '.join(argv[3:])}")
-    result = subprocess.run(  # noqa: S603 (our own argv)
-        pinned(argv, cpus), cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=scenario.timeout, check=False
-    )
+    with profiled(stack, scenario, run_dir=run_dir, enabled=profile and stack.target == "app"):
+        result = subprocess.run(  # noqa: S603 (our own argv)
+            pinned(argv, cpus), cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=scenario.timeout, check=False
+        )
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     with open(run_dir / "results.jsonl", "a") as out:
         for line in lines:
@@ -105,13 +145,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--scenarios", default="steady,capacity-1,capacity-2,idle-1000,idle-10000,overload")
-    parser.add_argument("--chatlog", choices=["sqlite", "mongo"], default="sqlite",
-                        help="the embedded SQLite file, or MongoDB on the mongoeco wire server")  # fmt: skip
+    parser.add_argument("--chatlog", choices=["sqlite", "mongo", "mysql"], default="sqlite",
+                        help="the embedded SQLite file, MongoDB on the mongoeco wire server, or MariaDB")  # fmt: skip
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core", help="channels-redis layer")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for servers ('' for none)")
     parser.add_argument("--loadgen-cpus", default="1", help="taskset CPU list for the load generator")
     parser.add_argument("--quick", action="store_true", help="tiny scenarios: checks the harness, measures nothing")
+    parser.add_argument("--targets", default=",".join(TARGETS), help="app,baseline (default) or one of them")
+    parser.add_argument("--profile", action="store_true", help="py-spy every app server; files in the run dir")
     parser.add_argument("--out", type=Path, help="report path (default docs/performance.md; --quick: the run dir)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="a database to create, migrate and drop (bench/run sets one)")  # fmt: skip
@@ -157,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[str, str], list[dict]] = {}
     try:
         for scenario in plan:
-            for target in TARGETS:
+            for target in [name for name in TARGETS if name in args.targets.split(",")]:
                 options = scenario.options
                 if scenario.name == "overload":
                     options = overload_options(scenario, results, target)
@@ -167,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
                 target_config = replace(config, extra_env={}) if target == "baseline" else config
                 with Stack(target_config, target=target, processes=scenario.processes) as stack:
                     results[(scenario.name, target)] = run_loadgen(
-                        stack, scenario, options=options, cpus=args.loadgen_cpus or None, run_dir=run_dir
+                        stack,
+                        scenario,
+                        options=options,
+                        cpus=args.loadgen_cpus or None,
+                        run_dir=run_dir,
+                        profile=args.profile,
                     )
     finally:
         if not args.keep_database:
