@@ -25,6 +25,7 @@ from bench import phases, webapi
 from bench.client import BenchClient
 
 SIGNUP_THREADS = 8
+WARMUP_RATE = 0.5  # messages/s per client during the warm-up
 
 
 def log(message: str) -> None:
@@ -146,11 +147,23 @@ def failures(result: dict, *, max_p99_ms: float) -> list[str]:
     return reasons
 
 
+async def warm_up(setup: Setup, fleet: phases.Fleet, *, args: argparse.Namespace, cursors: dict) -> None:
+    """An unmeasured phase first, for both targets alike: a server's first messages pay for
+    cold caches, connection pools and script loading, which a running server has long paid."""
+    if args.warmup <= 0:
+        return
+    warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "drain": max(args.drain, 10.0)})
+    result = await checked_phase(setup, fleet, rate=WARMUP_RATE, args=warm, cursors=cursors)
+    log(f"warm-up: {result['deliveries_received']}/{result['deliveries_expected']} deliveries, not measured")
+
+
 async def mode_run(args: argparse.Namespace) -> int:
     setup = Setup(args)
     fleet, connect = await open_fleet(setup, args)
+    cursors: dict[int, int] = {}
     try:
-        result = await checked_phase(setup, fleet, rate=args.rate, args=args, cursors={})
+        await warm_up(setup, fleet, args=args, cursors=cursors)
+        result = await checked_phase(setup, fleet, rate=args.rate, args=args, cursors=cursors)
     finally:
         await asyncio.gather(*(client.close() for client in fleet.clients))
     emit({"kind": "run", **setup.describe(), "duration_s": args.duration, "connect": connect, **result})
@@ -166,6 +179,7 @@ async def mode_capacity(args: argparse.Namespace) -> int:
     best, first_failure, steps = None, None, []
     low, high, rate = None, None, args.start_rate
     try:
+        await warm_up(setup, fleet, args=args, cursors=cursors)
         for step in range(args.max_steps):
             result = await checked_phase(setup, fleet, rate=rate, args=args, cursors=cursors)
             reasons = failures(result, max_p99_ms=args.max_p99_ms)
@@ -278,6 +292,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label", default="")
     parser.add_argument("--tag", default="", help="unique names for accounts, rooms and client_ids")
     parser.add_argument("--no-log-check", action="store_true", help="skip the chat-log check (app)")
+    parser.add_argument("--warmup", type=float, default=5.0, help=f"unmeasured seconds at {WARMUP_RATE} msg/s first")
     capacity = parser.add_argument_group("capacity")
     capacity.add_argument("--start-rate", type=float, default=0.5)
     capacity.add_argument("--factor", type=float, default=1.5)

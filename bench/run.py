@@ -45,7 +45,7 @@ class Scenario:
 
 def scenarios(*, quick: bool, step_seconds: float, steady_seconds: float, overload_seconds: float) -> list[Scenario]:
     if quick:
-        crowd = {"clients": 20, "rooms": 4}
+        crowd = {"clients": 20, "rooms": 4, "warmup": 1}
         capacity = {**crowd, "start-rate": 1, "duration": 2, "drain": 5, "max-steps": 4}
         idle = {"hold": 3, "duration": 1, "drain": 10}
         return [

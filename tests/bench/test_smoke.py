@@ -21,6 +21,7 @@ CLIENTS, ROOMS = 6, 2
 def run_loadgen(stack: Stack) -> dict:
     argv = [sys.executable, "-m", "bench.loadgen", "run", "--target", stack.target, "--label", "smoke"]
     argv += ["--clients", str(CLIENTS), "--rooms", str(ROOMS), "--rate", "2", "--duration", "2", "--drain", "10"]
+    argv += ["--warmup", "1"]
     argv += [f"--url={url}" for url in stack.urls]
     argv += [f"--watch={name}={pid}" for name, pid in stack.pids.items()]
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False)
