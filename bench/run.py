@@ -147,7 +147,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenarios", default="steady,capacity-1,capacity-2,idle-1000,idle-10000,overload")
     parser.add_argument("--chatlog", choices=["sqlite", "mongo", "mysql"], default="sqlite",
                         help="the embedded SQLite file, MongoDB on the mongoeco wire server, or MariaDB")  # fmt: skip
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core", help="channels-redis layer")
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="pubsub", help="channels-redis layer")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for servers ('' for none)")
     parser.add_argument("--loadgen-cpus", default="1", help="taskset CPU list for the load generator")

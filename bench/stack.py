@@ -111,7 +111,7 @@ class StackConfig:
     database_url: str  # mysql://… (or sqlite:///…), already migrated
     log_dir: Path
     chatlog: str = "sqlite"  # or "mongo": the mongoeco wire server; "mysql": MariaDB
-    layer: str = "core"  # or "pubsub"
+    layer: str = "pubsub"  # or "core"
     server: str = "daphne"  # or "uvicorn"
     server_cpus: str | None = "0"
     extra_env: dict[str, str] = field(default_factory=dict)

@@ -21,10 +21,11 @@ from messages.db import OrmFreeDispatchMixin, aroom_and_membership
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
 from messages.hub import RoomListener, get_hub
+from messages.layer_outage import LayerOutageMixin
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
-from messages.services import PostRejected, message_post
-from messages.throttle import WindowThrottle
+from messages.services import PostRejected, message_post, rate_limited
+from messages.throttle import SendHold, WindowThrottle
 from rooms import policies
 from rooms.moderation import room_wire
 
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 RESUMES_PER_WINDOW, RESUME_WINDOW_SECONDS = 3, 10
 
 
-class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
+class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsumer):
     stream: RoomStream | None = None
     presence: PresenceTracker | None = None
     room_events: RoomListener | None = None
@@ -65,6 +66,7 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
         self.typing_state = (0.0, False)
         self.typing_throttle = WindowThrottle(limit=2, seconds=max(settings.CHAT_TYPING_INTERVAL_SECONDS, 0.001))
         self.resume_throttle = WindowThrottle(limit=RESUMES_PER_WINDOW, seconds=RESUME_WINDOW_SECONDS)
+        self.send_hold = SendHold()
 
         await self.accept()
         chatlog = get_chatlog()
@@ -173,6 +175,8 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
 
     async def _send_message(self, frame: protocol.SendFrame) -> None:
         try:
+            if wait := self.send_hold.remaining():
+                raise rate_limited(wait)
             async with self.stream.own_send() as deliver:
                 posted = await message_post(
                     room_id=self.room.pk,
@@ -185,6 +189,8 @@ class RoomChatConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
                 if posted.created:
                     await deliver(posted.message.seq, posted.frame_text)
         except PostRejected as error:
+            if error.code == protocol.RATE_LIMITED:
+                self.send_hold.hold(error.extra["retry_after"])
             await self._send_frame(
                 protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra)
             )

@@ -100,10 +100,14 @@ def _check_can_post(room: Room, membership: Membership | None, decision: RateDec
     if not policies.can_post(membership=membership, room=room, now=timezone.now()):
         raise PostRejected(protocol.FORBIDDEN, "You cannot post in this room.")
     if not decision.allowed:
-        retry_after = round(decision.retry_after, 2)
-        raise PostRejected(
-            protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.", retry_after=retry_after
-        )
+        raise rate_limited(decision.retry_after)
+
+
+def rate_limited(retry_after: float) -> PostRejected:
+    retry_after = round(retry_after, 2)
+    return PostRejected(
+        protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.", retry_after=retry_after
+    )
 
 
 async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:

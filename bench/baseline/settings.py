@@ -17,7 +17,7 @@ USE_TZ = True
 
 _REDIS_URL = os.environ["REDIS_URL"]
 _PREFIX = os.environ.get("CHAT_CHANNEL_PREFIX") or "baseline"
-if (os.environ.get("CHAT_CHANNEL_LAYER") or "core") == "core":
+if (os.environ.get("CHAT_CHANNEL_LAYER") or "pubsub") == "core":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

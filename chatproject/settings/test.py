@@ -19,4 +19,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Test-only: a channel layer that drops and reorders room messages (tests/support/lossy_layer.py).
 if os.environ.get("CHAT_TEST_LOSSY_LAYER") == "1":
-    CHANNEL_LAYERS["default"]["BACKEND"] = "tests.support.lossy_layer.LossyRedisChannelLayer"
+    CHANNEL_LAYERS["default"]["BACKEND"] = {
+        "core": "tests.support.lossy_layer.LossyRedisChannelLayer",
+        "pubsub": "tests.support.lossy_layer.LossyRedisPubSubChannelLayer",
+    }[CHANNEL_LAYER_BACKEND]

@@ -20,6 +20,7 @@ from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership, db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
+from messages.layer_outage import LayerOutageMixin
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
 from messages.services import PostRejected, message_post
@@ -42,7 +43,8 @@ def _room_id(slug: str) -> int | None:
     return Room.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-class StompConsumer(OrmFreeDispatchMixin, AsyncWebsocketConsumer):
+class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsumer):
+    outage_frame = None  # before CONNECT there is no STOMP session to send an ERROR in
     user: dict | None = None  # {"id", "username"} once CONNECTED
     closed = False
     liveness: Liveness | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 
 DROP_EVERY = 3  # seq 2, 5, 8, ... never reach the other sockets through the layer
 DELAY_EVERY = 5  # seq 5, 10, ... arrive late, after later messages (when not dropped)
@@ -23,18 +24,28 @@ def fate(seq: int) -> str:
     return "send"
 
 
-class LossyRedisChannelLayer(RedisChannelLayer):
+class LossyGroupSendMixin:
     async def group_send(self, group, message):
         if message.get("type") != "chat.message":
-            return await super().group_send(group, message)
+            return await self.real_group_send(group, message)
         match fate(message["seq"]):
             case "drop":
                 return None
             case "delay":
                 asyncio.get_running_loop().call_later(
-                    DELAY_SECONDS,
-                    lambda: asyncio.ensure_future(super(LossyRedisChannelLayer, self).group_send(group, message)),
+                    DELAY_SECONDS, lambda: asyncio.ensure_future(self.real_group_send(group, message))
                 )
                 return None
             case _:
-                return await super().group_send(group, message)
+                return await self.real_group_send(group, message)
+
+
+class LossyRedisChannelLayer(LossyGroupSendMixin, RedisChannelLayer):
+    async def real_group_send(self, group, message):
+        return await RedisChannelLayer.group_send(self, group, message)
+
+
+class LossyRedisPubSubChannelLayer(LossyGroupSendMixin, RedisPubSubChannelLayer):
+    async def real_group_send(self, group, message):
+        # RedisPubSubChannelLayer has no group_send of its own: it forwards to a per-loop layer.
+        return await self._get_layer().group_send(group, message)
