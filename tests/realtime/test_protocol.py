@@ -335,24 +335,32 @@ async def test_a_send_to_a_room_deleted_meanwhile_is_refused_and_the_socket_stay
         await client.close()
 
 
-async def test_a_burst_past_the_rate_limit_is_refused_from_the_first_refusal_on(servers_with, room, alice):
-    # 20 per second: a token refills every 50 ms, several times while the burst is handled.
-    # Pipelined, nothing waiting for an ack; still, no message after the first refused one
-    # may be stored before it.
-    server = await sync_to_async(servers_with)("fast-limit", CHAT_RATE_MESSAGES="20", CHAT_RATE_WINDOW_SECONDS="1")
+async def test_after_a_rate_limited_send_the_next_ones_wait_even_if_a_token_refilled(servers_with, room, alice):
+    # 10 per second: a token refills every 100 ms. A client that pipelined a burst learns of the
+    # first refusal late; whatever it sent meanwhile must not overtake the refused message.
+    server = await sync_to_async(servers_with)("fast-limit", CHAT_RATE_MESSAGES="10", CHAT_RATE_WINDOW_SECONDS="1")
     client = await ChatClient.open(room_url(server, room), token=alice.token)
-    count = 60
-    for n in range(count):
+
+    async def outcomes(count: int) -> list[tuple[str, str]]:
+        seen = []
+        while len(seen) < count:
+            frame = await client.next_frame()
+            if frame["type"] == "message.ack":
+                seen.append(("ack", frame["message"]["client_id"]))
+            elif frame["type"] == "error":
+                seen.append((frame["code"], frame["client_id"]))
+        return seen
+
+    burst = 30
+    for n in range(burst):
         await client.send_message(f"burst-{n}", f"burst {n}")
-    outcomes = []
-    while len(outcomes) < count:
-        frame = await client.next_frame()
-        if frame["type"] == "message.ack":
-            outcomes.append(("ack", frame["message"]["client_id"]))
-        elif frame["type"] == "error":
-            outcomes.append((frame["code"], frame["client_id"]))
-    acked = [client_id for outcome, client_id in outcomes if outcome == "ack"]
-    first_refused = next(n for n, (outcome, _) in enumerate(outcomes) if outcome != "ack")
+    seen = await outcomes(burst)
+    first_refused = next(n for n, (outcome, _) in enumerate(seen) if outcome != "ack")
+    acked = [client_id for outcome, client_id in seen if outcome == "ack"]
     assert acked == [f"burst-{n}" for n in range(first_refused)]
-    assert {outcome for outcome, _ in outcomes[first_refused:]} == {"rate_limited"}
+    assert {outcome for outcome, _ in seen[first_refused:]} == {"rate_limited"}
+
+    await asyncio.sleep(0.15)  # a token has refilled by now; the refused ones are still unsent
+    await client.send_message("late", "sent before the client saw its hold")
+    assert await outcomes(1) == [("rate_limited", "late")]
     await client.close()
