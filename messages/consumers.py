@@ -230,6 +230,15 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         if self.stream is not None:
             await self.stream.deliver(seq=event["seq"], text=event["text"])
 
+    async def chat_catch_up(self, event: dict) -> None:
+        # From the hub's tail check: a message stored but never broadcast here.
+        if self.stream is None:
+            return
+        try:
+            await self.stream.catch_up(through_seq=event["seq"])
+        except ChatLogUnavailable:
+            await self._unavailable_close()
+
     async def chat_typing(self, event: dict) -> None:
         if event["sender"] != self.channel_name:
             await self._send_frame(protocol.typing_frame(user=event["user"], active=event["active"]))

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from channels.layers import get_channel_layer
 
+from messages.chatlog import get_chatlog
 from messages.groups import room_group
 from messages.redis_client import REDIS_ERRORS
 
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 # channels-redis forgets a group membership after its group_expiry (a day by default);
 # the hub renews its rooms' memberships well before that.
 RENEW_SECONDS = 3600
+# A dropped broadcast is filled from the log when the room's next message arrives; when none
+# follows (the last message of a conversation), the hub's tail check finds it in the log.
+TAIL_CHECK_SECONDS = 2.0
 
 
 class RoomListener:
@@ -68,6 +72,7 @@ class RoomHub:
         self.rooms: dict[int, set[RoomListener]] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        self.seen_seq: dict[int, int] = {}  # the highest seq broadcast to each room, as far as we know
 
     async def join(self, room_id: int, listener: RoomListener) -> None:
         async with self._lock:
@@ -76,7 +81,11 @@ class RoomHub:
                 # and prefix, and only for the prefix its current waiter asked for; a channel
                 # with a prefix of its own would wait until every consumer stopped receiving.
                 self.channel = await self.layer.new_channel()
-                self._tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._renew())]
+                self._tasks = [
+                    asyncio.create_task(self._receive()),
+                    asyncio.create_task(self._renew()),
+                    asyncio.create_task(self._check_tails()),
+                ]
             if room_id not in self.rooms:
                 await self.layer.group_add(room_group(room_id), self.channel)
                 self.rooms[room_id] = set()
@@ -91,6 +100,7 @@ class RoomHub:
             listeners.discard(listener)
             if not listeners:
                 del self.rooms[room_id]
+                self.seen_seq.pop(room_id, None)
                 with contextlib.suppress(*REDIS_ERRORS):
                     await self.layer.group_discard(room_group(room_id), self.channel)
 
@@ -104,8 +114,39 @@ class RoomHub:
                 logger.exception("hub receive failed; retrying")
                 await asyncio.sleep(1)
                 continue
-            for listener in tuple(self.rooms.get(event.get("room_id"), ())):
-                listener.put(event)
+            self._hand_out(event)
+
+    def _hand_out(self, event: dict) -> None:
+        room_id = event.get("room_id")
+        if event.get("type") == "chat.message":
+            self.seen_seq[room_id] = max(self.seen_seq.get(room_id, 0), event["seq"])
+        for listener in tuple(self.rooms.get(room_id, ())):
+            listener.put(event)
+
+    async def _check_tails(self) -> None:
+        """Every TAIL_CHECK_SECONDS, compare each room's stored last seq with the last one
+        broadcast here; one missing at two checks in a row (not merely in flight) is handed
+        to the room's sockets as a catch-up, which each fills from the log."""
+        suspects: dict[int, int] = {}
+        while True:
+            await asyncio.sleep(TAIL_CHECK_SECONDS)
+            try:
+                suspects = await self._tail_suspects(suspects)
+            except Exception:  # the log is down: sockets notice on their next read
+                logger.exception("tail check failed; retrying")
+
+    async def _tail_suspects(self, previous: dict[int, int]) -> dict[int, int]:
+        chatlog = get_chatlog()
+        suspects = {}
+        for room_id in tuple(self.rooms):
+            stored = await chatlog.last_seq(room_id=room_id)
+            if stored <= self.seen_seq.get(room_id, 0):
+                continue
+            if previous.get(room_id, 0) > self.seen_seq.get(room_id, 0):
+                self.seen_seq[room_id] = previous[room_id]
+                self._hand_out({"type": "chat.catch_up", "room_id": room_id, "seq": previous[room_id]})
+            suspects[room_id] = stored
+        return suspects
 
     async def _renew(self) -> None:
         while True:

@@ -42,6 +42,20 @@ async def test_when_the_store_is_down_the_sender_gets_unavailable_and_nobody_see
         await sync_to_async(store.stop)()
 
 
+async def test_a_dropped_last_message_still_reaches_every_process(servers_with, room, people):
+    # No later message will come along to reveal the gap: the hub's tail check must find it.
+    assert fate(2) == "drop"
+    first = await sync_to_async(servers_with)("lossy-a", CHAT_TEST_LOSSY_LAYER="1")
+    second = await sync_to_async(servers_with)("lossy-b", CHAT_TEST_LOSSY_LAYER="1")
+    sender = await ChatClient.open(room_url(first, room), token=people[0].token)
+    watcher = await ChatClient.open(room_url(second, room), token=people[1].token)
+    await sender.post("m1", "first")
+    await sender.post("m2", "the last word")  # its broadcast is dropped
+    assert [m["seq"] for m in await watcher.messages(2, timeout=10)] == [1, 2]
+    await sender.close()
+    await watcher.close()
+
+
 async def test_a_layer_that_drops_and_reorders_messages_never_shows_a_gap(servers_with, room, people):
     assert {fate(seq) for seq in range(1, 31)} == {"drop", "delay", "send"}
     first = await sync_to_async(servers_with)("lossy-a", CHAT_TEST_LOSSY_LAYER="1")
