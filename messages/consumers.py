@@ -190,7 +190,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
                     await deliver(posted.message.seq, posted.frame_text)
         except PostRejected as error:
             if error.code == protocol.RATE_LIMITED:
-                self.send_hold.hold(error.extra["retry_after"])
+                error = rate_limited(self.send_hold.hold(error.extra["retry_after"]))
             await self._send_frame(
                 protocol.error_frame(error.code, error.detail, client_id=frame.client_id, **error.extra)
             )

@@ -40,5 +40,8 @@ class SendHold:
     def remaining(self) -> float:
         return max(0.0, self._until - time.monotonic())
 
-    def hold(self, retry_after: float) -> None:
-        self._until = time.monotonic() + max(retry_after, self.MIN_SECONDS)
+    def hold(self, retry_after: float) -> float:
+        """Start (or renew) the hold; the seconds it lasts, which is what the client must wait."""
+        seconds = max(retry_after, self.MIN_SECONDS)
+        self._until = time.monotonic() + seconds
+        return seconds

@@ -335,10 +335,19 @@ async def test_a_send_to_a_room_deleted_meanwhile_is_refused_and_the_socket_stay
         await client.close()
 
 
-async def test_after_a_rate_limited_send_the_next_ones_wait_even_if_a_token_refilled(servers_with, room, alice):
+async def test_after_a_rate_limited_send_the_next_ones_wait_even_if_a_token_refilled(
+    servers_with, room, alice, tmp_path
+):
     # 10 per second: a token refills every 100 ms. A client that pipelined a burst learns of the
     # first refusal late; whatever it sent meanwhile must not overtake the refused message.
-    server = await sync_to_async(servers_with)("fast-limit", CHAT_RATE_MESSAGES="10", CHAT_RATE_WINDOW_SECONDS="1")
+    # The embedded log: stores faster than a token refills even on a busy machine.
+    server = await sync_to_async(servers_with)(
+        "fast-limit",
+        CHAT_RATE_MESSAGES="10",
+        CHAT_RATE_WINDOW_SECONDS="1",
+        CHAT_LOG_BACKEND="sqlite",
+        CHAT_LOG_SQLITE_PATH=str(tmp_path / "chatlog.sqlite3"),
+    )
     client = await ChatClient.open(room_url(server, room), token=alice.token)
 
     async def outcomes(count: int) -> list[tuple[str, str]]:
