@@ -22,9 +22,10 @@ import MySQLdb
 
 from chatproject.env import MYSQL_COLLATION
 
-from .base import AppendResult, ChatLog, StoredMessage
+from .base import AppendResult, StoredMessage
 from .batching import AppendRequest, GroupCommit, apply_each
 from .mysql_connections import STORE_ERRORS, ConnectionPool
+from .sql import SQLChatLog
 
 _T = TypeVar("_T")
 
@@ -160,8 +161,15 @@ def _append_one(cursor: Any, request: AppendRequest) -> AppendResult:
     return AppendResult(message, created=True)
 
 
-class MySQLChatLog(ChatLog):
+class MySQLChatLog(SQLChatLog):
     """Chat log in two tables of a MariaDB (>= 10.10, for its collation) or MySQL database."""
+
+    _BY_CLIENT_ID, _BY_SEQ, _AFTER, _BEFORE, _NEWEST = _BY_CLIENT_ID, _BY_SEQ, _AFTER, _BEFORE, _NEWEST
+    _SELECT, _PARAM = _select_where("").rstrip(), "%s"
+    # Case-insensitive like the other backends, exact otherwise: the lower-cased texts are
+    # compared as bytes, not under the accent-insensitive collation.
+    _AUTHOR_IS = "CAST(LOWER(author_username) AS BINARY) = CAST(LOWER(%s) AS BINARY)"
+    _BODY_CONTAINS = "body IS NOT NULL AND LOCATE(CAST(LOWER(%s) AS BINARY), CAST(LOWER(body) AS BINARY)) > 0"
 
     def __init__(self, *, url: str) -> None:
         self._connections = ConnectionPool(url=url, setup=self._setup_connection)
@@ -182,25 +190,6 @@ class MySQLChatLog(ChatLog):
         return await asyncio.to_thread(self._connections.call, fn)
 
     # --- appends -------------------------------------------------------------------
-
-    async def append(
-        self,
-        *,
-        room_id: int,
-        author_id: int,
-        author_username: str,
-        client_id: str,
-        body: str,
-    ) -> AppendResult:
-        return await self._appends.submit(
-            AppendRequest(
-                room_id=room_id,
-                author_id=author_id,
-                author_username=author_username,
-                client_id=client_id,
-                body=body,
-            )
-        )
 
     def _append_batch(self, requests: list[AppendRequest]) -> list[AppendResult | Exception]:
         # Room by room (each room's appends in arrival order): every process then takes the
@@ -226,60 +215,15 @@ class MySQLChatLog(ChatLog):
 
     # --- reads and deletes -----------------------------------------------------------
 
+    def _client_id_param(self, client_id: str) -> object:
+        return client_id.encode()  # a VARBINARY column: compared exactly
+
     async def _fetch(self, sql: str, params: tuple) -> list[StoredMessage]:
         def fetch(cursor: Any) -> list[StoredMessage]:
             cursor.execute(sql, params)
             return [_to_message(row) for row in cursor.fetchall()]
 
         return await self._run(fetch)
-
-    async def page_after(self, *, room_id: int, after_seq: int, limit: int) -> list[StoredMessage]:
-        if limit <= 0:
-            return []
-        return await self._fetch(_AFTER, (room_id, after_seq, limit))
-
-    async def page_before(self, *, room_id: int, before_seq: int | None, limit: int) -> list[StoredMessage]:
-        if limit <= 0:
-            return []
-        if before_seq is None:
-            newest_first = await self._fetch(_NEWEST, (room_id, limit))
-        else:
-            newest_first = await self._fetch(_BEFORE, (room_id, before_seq, limit))
-        return newest_first[::-1]
-
-    async def find_by_client_id(self, *, room_id: int, author_id: int, client_id: str) -> StoredMessage | None:
-        rows = await self._fetch(_BY_CLIENT_ID, (room_id, author_id, client_id.encode()))
-        return rows[0] if rows else None
-
-    async def get(self, *, room_id: int, seq: int) -> StoredMessage | None:
-        rows = await self._fetch(_BY_SEQ, (room_id, seq))
-        return rows[0] if rows else None
-
-    async def search(
-        self,
-        *,
-        room_id: int,
-        author_username: str | None = None,
-        text: str | None = None,
-        before_seq: int | None = None,
-        limit: int,
-    ) -> list[StoredMessage]:
-        if limit <= 0:
-            return []
-        # Case-insensitive like the other backends, exact otherwise: the lower-cased texts are
-        # compared as bytes, not under the accent-insensitive collation.
-        clauses, params = ["room_id = %s"], [room_id]
-        if author_username is not None:
-            clauses.append("CAST(LOWER(author_username) AS BINARY) = CAST(LOWER(%s) AS BINARY)")
-            params.append(author_username)
-        if text is not None:
-            clauses.append("body IS NOT NULL AND LOCATE(CAST(LOWER(%s) AS BINARY), CAST(LOWER(body) AS BINARY)) > 0")
-            params.append(text)
-        if before_seq is not None:
-            clauses.append("seq < %s")
-            params.append(before_seq)
-        sql = _select_where("WHERE " + " AND ".join(clauses) + " ORDER BY seq DESC LIMIT %s")
-        return await self._fetch(sql, (*params, limit))
 
     async def last_seq(self, *, room_id: int) -> int:
         def last_seq(cursor: Any) -> int:

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from .base import AppendResult, ChatLog, ChatLogUnavailable, StoredMessage
+from .base import AppendResult, ChatLogUnavailable, StoredMessage
 from .batching import AppendRequest, GroupCommit, apply_each
+from .sql import SQLChatLog
 
 _T = TypeVar("_T")
 
@@ -129,8 +130,14 @@ def _append_one(conn: sqlite3.Connection, request: AppendRequest) -> AppendResul
     return AppendResult(message, created=True)
 
 
-class SQLiteChatLog(ChatLog):
+class SQLiteChatLog(SQLChatLog):
     """Chat log in a SQLite file (or ":memory:", private to this instance)."""
+
+    _BY_CLIENT_ID, _BY_SEQ, _AFTER, _BEFORE, _NEWEST = _BY_CLIENT_ID, _BY_SEQ, _AFTER, _BEFORE, _NEWEST
+    _SELECT, _PARAM = _select_where("").rstrip(), "?"
+    # SQLite's lower() folds ASCII only: good enough for the embedded store.
+    _AUTHOR_IS = "lower(author_username) = lower(?)"
+    _BODY_CONTAINS = "body IS NOT NULL AND instr(lower(body), lower(?)) > 0"
 
     def __init__(self, *, path: str) -> None:
         self._path = path
@@ -172,25 +179,6 @@ class SQLiteChatLog(ChatLog):
     async def _run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         return await asyncio.to_thread(self._locked_call, fn)
 
-    async def append(
-        self,
-        *,
-        room_id: int,
-        author_id: int,
-        author_username: str,
-        client_id: str,
-        body: str,
-    ) -> AppendResult:
-        return await self._appends.submit(
-            AppendRequest(
-                room_id=room_id,
-                author_id=author_id,
-                author_username=author_username,
-                client_id=client_id,
-                body=body,
-            )
-        )
-
     def _append_batch(self, requests: list[AppendRequest]) -> list[AppendResult | Exception]:
         def append_batch(conn: sqlite3.Connection) -> list[AppendResult | Exception]:
             conn.execute("BEGIN IMMEDIATE")
@@ -210,51 +198,6 @@ class SQLiteChatLog(ChatLog):
             return [_to_message(row) for row in conn.execute(sql, params).fetchall()]
 
         return await self._run(fetch)
-
-    async def page_after(self, *, room_id: int, after_seq: int, limit: int) -> list[StoredMessage]:
-        if limit <= 0:
-            return []
-        return await self._fetch(_AFTER, (room_id, after_seq, limit))
-
-    async def page_before(self, *, room_id: int, before_seq: int | None, limit: int) -> list[StoredMessage]:
-        if limit <= 0:
-            return []
-        if before_seq is None:
-            newest_first = await self._fetch(_NEWEST, (room_id, limit))
-        else:
-            newest_first = await self._fetch(_BEFORE, (room_id, before_seq, limit))
-        return newest_first[::-1]
-
-    async def find_by_client_id(self, *, room_id: int, author_id: int, client_id: str) -> StoredMessage | None:
-        rows = await self._fetch(_BY_CLIENT_ID, (room_id, author_id, client_id))
-        return rows[0] if rows else None
-
-    async def get(self, *, room_id: int, seq: int) -> StoredMessage | None:
-        rows = await self._fetch(_BY_SEQ, (room_id, seq))
-        return rows[0] if rows else None
-
-    async def search(
-        self,
-        *,
-        room_id: int,
-        author_username: str | None = None,
-        text: str | None = None,
-        before_seq: int | None = None,
-        limit: int,
-    ) -> list[StoredMessage]:
-        # SQLite's lower() folds ASCII only: good enough for the embedded store.
-        clauses, params = ["room_id = ?"], [room_id]
-        if author_username is not None:
-            clauses.append("lower(author_username) = lower(?)")
-            params.append(author_username)
-        if text is not None:
-            clauses.append("body IS NOT NULL AND instr(lower(body), lower(?)) > 0")
-            params.append(text)
-        if before_seq is not None:
-            clauses.append("seq < ?")
-            params.append(before_seq)
-        sql = _select_where("WHERE " + " AND ".join(clauses) + " ORDER BY seq DESC LIMIT ?")
-        return await self._fetch(sql, (*params, limit))
 
     async def last_seq(self, *, room_id: int) -> int:
         return await self._run(lambda conn: conn.execute(_MAX_SEQ, (room_id,)).fetchone()[0])
