@@ -43,7 +43,9 @@ class Scenario:
     timeout: float  # seconds before the load generator is considered stuck
 
 
-def scenarios(*, quick: bool, step_seconds: float, steady_seconds: float, overload_seconds: float) -> list[Scenario]:
+def scenarios(
+    *, quick: bool, step_seconds: float, steady_seconds: float, overload_seconds: float, steady_rate: float = 1
+) -> list[Scenario]:
     if quick:
         crowd = {"clients": 20, "rooms": 4, "warmup": 1}
         capacity = {**crowd, "start-rate": 1, "duration": 2, "drain": 5, "max-steps": 4}
@@ -61,7 +63,7 @@ def scenarios(*, quick: bool, step_seconds: float, steady_seconds: float, overlo
     # Idle longer than redis-py 8's 5 s socket timeout (shared/STACK-NOTES.md), then one message per room.
     idle = {"hold": 15, "duration": 2}
     return [
-        Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": steady_seconds, "drain": 10}, 600),
+        Scenario("steady", "run", 1, {**crowd, "rate": steady_rate, "duration": steady_seconds, "drain": 10}, 600),
         Scenario("capacity-1", "capacity", 1, capacity, 1800),
         Scenario("capacity-2", "capacity", 2, capacity, 1800),
         Scenario("idle-1000", "idle", 1, {"clients": 1000, "rooms": 10, **idle, "drain": 30}, 900),
@@ -88,7 +90,10 @@ def profiled(stack: Stack, scenario: Scenario, *, run_dir: Path, enabled: bool) 
     def start() -> None:
         for server in stack.servers:
             output = run_dir / f"profile-{scenario.name}-{server.name}.txt"
-            argv = [PYSPY, "record", "--format", "raw", "--rate", "100", "--pid", str(server.pid), "-o", str(output)]
+            # --gil: samples of Python at work only. Without it a sample inside a syscall counts
+            # too, and a send to Redis pinned to the same CPU then absorbs Redis's own work.
+            argv = [PYSPY, "record", "--gil", "--format", "raw", "--rate", "100", "--pid", str(server.pid)]
+            argv += ["-o", str(output)]
             spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # noqa: S603
 
     # Sign-ups and connects come first; sample the load, not the set-up.
@@ -160,6 +165,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--step-seconds", type=float, default=10, help="length of each capacity step")
     parser.add_argument("--steady-seconds", type=float, default=30)
+    parser.add_argument("--steady-rate", type=float, default=1,
+                        help="messages/s per client in `steady` (profile near capacity with 2)")  # fmt: skip
     parser.add_argument("--overload-seconds", type=float, default=30)
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the app's servers, e.g. DATABASE_CONN_MAX_AGE=60")  # fmt: skip
@@ -181,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     if "overload" in wanted and "capacity-1" not in wanted:
         wanted.insert(0, "capacity-1")  # overload runs at twice its rate
     plan = [s for s in scenarios(quick=args.quick, step_seconds=args.step_seconds,
-                                 steady_seconds=args.steady_seconds, overload_seconds=args.overload_seconds)
+                                 steady_seconds=args.steady_seconds, overload_seconds=args.overload_seconds,
+                                 steady_rate=args.steady_rate)
             if s.name in wanted]  # fmt: skip
     config = StackConfig(
         database_url=args.database_url,

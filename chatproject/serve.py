@@ -2,7 +2,8 @@
 
 The app refuses frames over CHAT_MAX_FRAME_BYTES with a readable `too_large` error and keeps
 the socket open; daphne itself drops (close 1009) anything over four times that, so no client
-can make a process buffer an unbounded message.
+can make a process buffer an unbounded message. It also offers the app the `chat.send_shared`
+extension (chatproject.shared_frames): a room message framed once for all of its sockets.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ def daphne_argv(extra: list[str]) -> list[str]:
 
 
 def main() -> None:
-    from daphne.cli import CommandLineInterface
+    from chatproject.daphne_server import ChatCommandLineInterface
 
-    CommandLineInterface().run(daphne_argv(sys.argv[1:]))
+    ChatCommandLineInterface().run(daphne_argv(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import partial
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.signals import session_group
+from chatproject.shared_frames import SendShared, send_shared_of
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership
@@ -40,6 +42,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
     presence: PresenceTracker | None = None
     room_events: RoomListener | None = None
     groups_joined: tuple[str, ...] = ()
+    send_shared: SendShared | None = None
 
     async def __call__(self, scope, receive, send):
         try:
@@ -67,6 +70,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         self.typing_throttle = WindowThrottle(limit=2, seconds=max(settings.CHAT_TYPING_INTERVAL_SECONDS, 0.001))
         self.resume_throttle = WindowThrottle(limit=RESUMES_PER_WINDOW, seconds=RESUME_WINDOW_SECONDS)
         self.send_hold = SendHold()
+        self.send_shared = send_shared_of(self.scope)
 
         await self.accept()
         chatlog = get_chatlog()
@@ -101,7 +105,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
     async def _join_groups(self) -> None:
         # The room's events come through the process's hub (one subscription per room per
         # process); the user's and the session's rare events through this socket's own channel.
-        self.room_events = RoomListener(self._room_event)
+        self.room_events = RoomListener(self._room_event, deliver_now=self._deliver_now)
         await get_hub().join(self.room.pk, self.room_events)
         groups = [user_group(self.user["id"])]
         session = self.scope.get("session")
@@ -113,6 +117,14 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
 
     async def _room_event(self, event: dict) -> None:
         await self.handler_for(event)(event)
+
+    def _deliver_now(self, event: dict) -> bool:
+        # The hub's fast path for a room message: written on the hub's turn, framed once for
+        # every socket of the room (chatproject.shared_frames), when the server offers that.
+        send_shared = self.send_shared
+        if send_shared is None or self.stream is None or event["type"] != "chat.message":
+            return False
+        return self.stream.deliver_now(seq=event["seq"], send_now=partial(send_shared, event["shared"]))
 
     async def _leave_room(self) -> None:
         if self.stream is not None:

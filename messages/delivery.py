@@ -58,6 +58,17 @@ class RoomStream:
         async with self._lock:
             await self._deliver(seq=seq, text=text)
 
+    def deliver_now(self, *, seq: int, send_now: Callable[[], bool]) -> bool:
+        """Deliver one live message synchronously if it simply comes next and nothing else is
+        in progress on this stream; `send_now` writes it and says whether it could. False:
+        nothing was sent, use `deliver`."""
+        if seq <= self.delivered_seq:
+            return True  # delivered already; delivered_seq only grows, even mid-replay
+        if self._lock.locked() or self._held or seq != self.delivered_seq + 1 or not send_now():
+            return False
+        self.delivered_seq = seq
+        return True
+
     def close(self) -> None:
         if self._gap_filler is not None:
             self._gap_filler.cancel()

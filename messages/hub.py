@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from channels.layers import get_channel_layer
 
+from chatproject.shared_frames import SharedFrame
 from messages.chatlog import get_chatlog
 from messages.groups import room_group
 from messages.redis_client import REDIS_ERRORS
@@ -36,14 +37,22 @@ class RoomListener:
 
     Events are kept from the moment the socket joins; handling starts with `start()`, once the
     socket has said hello, so nothing that arrives in between is lost or sent out of turn.
+    `deliver_now`, when given, may take an event synchronously, on the hub's own turn, while
+    nothing is waiting in the inbox: the fast path of a message that simply comes next.
     """
 
-    def __init__(self, handle: Callable[[dict], Awaitable[None]]) -> None:
+    def __init__(
+        self, handle: Callable[[dict], Awaitable[None]], *, deliver_now: Callable[[dict], bool] | None = None
+    ) -> None:
         self._handle = handle
+        self._deliver_now = deliver_now
         self._queue: asyncio.Queue[dict] = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._waiting = False  # started, and waiting for an event: nothing queued or in hand
 
     def put(self, event: dict) -> None:
+        if self._waiting and self._deliver_now is not None and self._queue.empty() and self._deliver_now(event):
+            return
         self._queue.put_nowait(event)
 
     def start(self) -> None:
@@ -52,7 +61,9 @@ class RoomListener:
 
     async def _run(self) -> None:
         while True:
+            self._waiting = True
             event = await self._queue.get()
+            self._waiting = False
             try:
                 await self._handle(event)
             except asyncio.CancelledError:
@@ -61,6 +72,7 @@ class RoomListener:
                 logger.exception("socket failed to handle %s", event.get("type"))
 
     def close(self) -> None:
+        self._waiting = False
         if self._task is not None:
             self._task.cancel()
 
@@ -120,6 +132,7 @@ class RoomHub:
         room_id = event.get("room_id")
         if event.get("type") == "chat.message":
             self.seen_seq[room_id] = max(self.seen_seq.get(room_id, 0), event["seq"])
+            event["shared"] = SharedFrame(event["text"])  # framed once, for every socket here
         for listener in tuple(self.rooms.get(room_id, ())):
             listener.put(event)
 

@@ -89,6 +89,21 @@ async def test_send_is_acked_then_shown_to_everyone_with_the_sender_included(ser
         await other.close()
 
 
+async def test_messages_of_every_frame_length_reach_the_sockets_on_the_same_process_intact(server_a, room, alice, bob):
+    # The server frames a room message once for all of its sockets (chatproject.shared_frames):
+    # short frames, and the 16-bit extended length, up to the largest body there is.
+    sender, other, third = [await _open(server_a, room, user) for user in (alice, bob, bob)]
+    bodies = ["a", "é" * 40, "x" * 125, "🚀" * 31, "y" * 126, "z" * 4000, "🚀" * 4000]
+    try:
+        for n, body in enumerate(bodies):
+            await sender.post(f"len{n}", body)
+        for client in (other, third):
+            assert [m["body"] for m in await client.messages(len(bodies))] == bodies
+    finally:
+        for client in (sender, other, third):
+            await client.close()
+
+
 async def test_a_resend_with_the_same_client_id_is_acked_with_the_original_and_not_shown_twice(
     server_a, room, alice, bob
 ):

@@ -152,3 +152,78 @@ async def test_the_rooms_copy_of_my_message_waits_for_my_ack(sent):
 
     await asyncio.gather(post_ack_and_show(), room.deliver(seq=1, text=live_text(1)))
     assert [f["type"] for f in sent] == ["message.ack", "message.new"]
+
+
+# --- the hub's synchronous fast path (RoomStream.deliver_now, RoomListener) ---------------
+
+
+def now_sender(sent, seq):
+    def send_now():
+        sent.append(json.loads(live_text(seq)))
+        return True
+
+    return send_now
+
+
+async def test_the_next_message_is_written_at_once(sent):
+    room = stream(MemoryLog(2), sent)
+    assert room.deliver_now(seq=1, send_now=now_sender(sent, 1))
+    assert room.deliver_now(seq=2, send_now=now_sender(sent, 2))
+    assert room.deliver_now(seq=2, send_now=now_sender(sent, 2))  # a repeat: taken, not written
+    assert seqs(sent) == [1, 2]
+
+
+async def test_a_message_out_of_turn_is_left_to_the_ordered_path(sent):
+    log = MemoryLog(3)
+    room = stream(log, sent)
+    assert not room.deliver_now(seq=2, send_now=now_sender(sent, 2))
+    await room.deliver(seq=2, text=live_text(2))  # held for 1
+    assert not room.deliver_now(seq=1, send_now=now_sender(sent, 1))  # 2 is held: not out of turn
+    await room.deliver(seq=1, text=live_text(1))
+    assert seqs(sent) == [1, 2] and log.reads == 0
+
+
+async def test_nothing_is_written_at_once_while_my_own_send_is_in_progress(sent):
+    room = stream(MemoryLog(1), sent)
+    async with room.own_send() as deliver:
+        assert not room.deliver_now(seq=1, send_now=now_sender(sent, 1))
+        sent.append({"type": "message.ack"})
+        await deliver(1, live_text(1))
+    assert [f["type"] for f in sent] == ["message.ack", "message.new"]
+
+
+async def test_a_socket_that_cannot_take_the_frame_leaves_it_to_the_ordered_path(sent):
+    room = stream(MemoryLog(1), sent)
+    assert not room.deliver_now(seq=1, send_now=lambda: False)
+    assert room.delivered_seq == 0
+
+
+async def test_the_listener_takes_the_fast_path_only_with_nothing_queued_before():
+    from messages.hub import RoomListener
+
+    handled, offered = [], []
+    release = asyncio.Event()
+
+    async def handle(event):
+        handled.append(event["n"])
+        if event["n"] == 1:
+            await release.wait()  # a slow event in hand
+
+    def deliver_now(event):
+        offered.append(event["n"])
+        return event["n"] != 1  # 1 needs the ordered path
+
+    listener = RoomListener(handle, deliver_now=deliver_now)
+    listener.put({"n": 0})  # before start(): kept for the ordered path
+    listener.start()
+    await asyncio.sleep(0)
+    assert handled == [0] and offered == []
+    listener.put({"n": 1})
+    await asyncio.sleep(0)
+    listener.put({"n": 2})  # 1 is in hand: 2 must wait behind it, not overtake it
+    release.set()
+    await asyncio.sleep(0.01)
+    assert handled == [0, 1, 2] and offered == [1]
+    listener.put({"n": 3})  # idle again: taken at once
+    assert handled == [0, 1, 2] and offered == [1, 3]
+    listener.close()

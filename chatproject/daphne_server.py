@@ -1,0 +1,47 @@
+"""daphne with the `chat.send_shared` extension (chatproject.shared_frames)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import autobahn.util
+from autobahn.websocket.protocol import PreparedMessage
+from daphne.cli import CommandLineInterface
+from daphne.server import Server
+
+from chatproject.shared_frames import SEND_SHARED, SharedFrame
+
+
+class ChatServer(Server):
+    def create_application(self, protocol, scope):
+        if scope.get("type") == "websocket":
+            scope.setdefault("extensions", {})[SEND_SHARED] = partial(self._send_shared, protocol)
+        return super().create_application(protocol, scope)
+
+    def _send_shared(self, protocol, frame: SharedFrame) -> bool:
+        # What daphne's own handle_reply checks, plus the WebSocket state that autobahn's
+        # sendMessage checks and sendPreparedMessage does not.
+        connection = self.connections.get(protocol)
+        if connection is None or connection.get("disconnected") or protocol.state != protocol.STATE_OPEN:
+            return False
+        if frame.wire is None:
+            # Server frames are not masked. With permessage-deflate (which daphne does not
+            # negotiate) autobahn compresses per socket, from the payload kept here.
+            frame.wire = PreparedMessage(frame.text.encode(), isBinary=False, applyMask=False, doNotCompress=False)
+        if protocol._perMessageCompress is None and not protocol.send_queue:
+            # What sendPreparedMessage comes down to, without the arguments of a debug message
+            # that autobahn formats (and colours) for every frame even with debug logging off.
+            protocol.transport.write(frame.wire.payloadHybi)
+        else:
+            protocol.sendPreparedMessage(frame.wire)
+        return True
+
+
+class ChatCommandLineInterface(CommandLineInterface):
+    server_class = ChatServer
+
+    def run(self, args):
+        # autobahn colours the arguments of debug messages it formats for every frame even with
+        # debug logging off, through `click` whenever click is installed: plain text is cheaper.
+        autobahn.util._HAS_CLICK = False
+        return super().run(args)
