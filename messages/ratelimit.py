@@ -8,13 +8,16 @@ and membership are still current.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
-from messages.redis_client import redis_key
+from messages.redis_batch import batched
+from messages.redis_client import get_redis, redis_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,9 @@ else
 end
 return {wait, unpack(stamps, 1, #KEYS - 1)}
 """
+
+
+_GCRA_SHA = hashlib.sha1(_GCRA_LUA.encode(), usedforsecurity=False).hexdigest()
 
 
 def _limits() -> tuple[float, float]:
@@ -82,11 +88,12 @@ async def send_rate_hit(*, user_id: int, room_id: int, stamp_keys: tuple[str, ..
 
         decision = memory_buckets.hit(key)
         return RateDecision(decision.allowed, decision.retry_after, tuple(map(memory_stamps.get, stamp_keys)))
-    from messages.redis_client import get_redis
-
     interval, tolerance = _limits()
-    # register_script sends EVALSHA, and the script body only when Redis does not know it yet.
-    gcra = get_redis().register_script(_GCRA_LUA)
-    # A missing stamp is `false` in Lua (not nil, which would end the table) and None here.
-    wait, *stamps = await gcra(keys=[key, *stamp_keys], args=[interval, tolerance])
+    keys = [key, *stamp_keys]
+    try:
+        # A missing stamp is `false` in Lua (not nil, which would end the table) and None here.
+        wait, *stamps = await batched("EVALSHA", _GCRA_SHA, len(keys), *keys, interval, tolerance)
+    except NoScriptError:  # a Redis that has not seen the script yet (restarted, flushed)
+        gcra = get_redis().register_script(_GCRA_LUA)  # loads it, and runs it
+        wait, *stamps = await gcra(keys=keys, args=[interval, tolerance])
     return RateDecision(float(wait) <= 0, max(float(wait), 0.0), tuple(stamps))

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from messages import protocol
 from messages.access_cache import room_and_membership_for_send
 from messages.access_stamps import membership_stamp_key, room_stamp_key
 from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog
-from messages.groups import room_group
+from messages.groups import batched_group_send, room_group
 from messages.ratelimit import RateDecision, send_rate_hit
 from messages.redis_client import REDIS_ERRORS
 from rooms import policies
@@ -117,6 +116,6 @@ async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:
     # room_id: a STOMP connection subscribes to several rooms and routes each event by it.
     event = {"type": "chat.message", "room_id": room_id, "seq": seq, "text": frame_text}
     try:
-        await get_channel_layer().group_send(room_group(room_id), event)
+        await batched_group_send(room_group(room_id), event)
     except Exception:
         logger.exception("broadcast to room %s failed; receivers will fill the gap from the log", room_id)
