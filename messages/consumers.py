@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from functools import partial
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.signals import session_group
-from chatproject.shared_frames import SendShared, send_shared_of
+from chatproject.shared_frames import send_shared_of
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership
@@ -42,7 +41,6 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
     presence: PresenceTracker | None = None
     room_events: RoomListener | None = None
     groups_joined: tuple[str, ...] = ()
-    send_shared: SendShared | None = None
 
     async def __call__(self, scope, receive, send):
         try:
@@ -70,7 +68,6 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         self.typing_throttle = WindowThrottle(limit=2, seconds=max(settings.CHAT_TYPING_INTERVAL_SECONDS, 0.001))
         self.resume_throttle = WindowThrottle(limit=RESUMES_PER_WINDOW, seconds=RESUME_WINDOW_SECONDS)
         self.send_hold = SendHold()
-        self.send_shared = send_shared_of(self.scope)
 
         await self.accept()
         chatlog = get_chatlog()
@@ -88,6 +85,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
             send_text=self._send_text,
             delivered_seq=last_seq,
             on_unavailable=self._unavailable_close,
+            send_shared=send_shared_of(self.scope),
         )
         self.presence = PresenceTracker(
             room_id=room.pk, user=self.user, connection_id=uuid.uuid4().hex[:12], broadcast=self._broadcast_presence
@@ -121,10 +119,9 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
     def _deliver_now(self, event: dict) -> bool:
         # The hub's fast path for a room message: written on the hub's turn, framed once for
         # every socket of the room (chatproject.shared_frames), when the server offers that.
-        send_shared = self.send_shared
-        if send_shared is None or self.stream is None or event["type"] != "chat.message":
+        if self.stream is None or event["type"] != "chat.message":
             return False
-        return self.stream.deliver_now(seq=event["seq"], send_now=partial(send_shared, event["shared"]))
+        return self.stream.deliver_now(seq=event["seq"], frame=event["shared"])
 
     async def _leave_room(self) -> None:
         if self.stream is not None:
@@ -240,7 +237,8 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
 
     async def chat_message(self, event: dict) -> None:
         if self.stream is not None:
-            await self.stream.deliver(seq=event["seq"], text=event["text"])
+            # From the hub, framed once for every socket here; as text from elsewhere.
+            await self.stream.deliver(seq=event["seq"], frame=event.get("shared") or event["text"])
 
     async def chat_catch_up(self, event: dict) -> None:
         # From the hub's tail check: a message stored but never broadcast here.

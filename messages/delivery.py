@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from chatproject.shared_frames import SendShared, SharedFrame
 from messages import protocol
 from messages.chatlog import ChatLog, ChatLogUnavailable
 
@@ -24,6 +25,7 @@ PAGE_SIZE = 100
 GAP_WAIT_SECONDS = 0.1
 
 SendText = Callable[[str], Awaitable[None]]
+LiveFrame = str | SharedFrame  # a message.new frame, encoded; shared when the hub has it framed once for all
 
 
 class RoomStream:
@@ -36,35 +38,39 @@ class RoomStream:
         send_text: SendText,
         delivered_seq: int,
         on_unavailable: Callable[[], Awaitable[None]],
+        send_shared: SendShared | None = None,
         gap_wait: float = GAP_WAIT_SECONDS,
     ):
         self.chatlog = chatlog
         self.room_id = room_id
         self.room_slug = room_slug
         self.send_text = send_text
+        # The server's synchronous write of a frame shared by the room's sockets, if it has one.
+        self.send_shared = send_shared
         self.delivered_seq = delivered_seq
         # Called when a gap cannot be filled: the socket should close so that the client
         # reconnects and resumes, rather than show a gap.
         self.on_unavailable = on_unavailable
         self.gap_wait = gap_wait
-        self._held: dict[int, str] = {}  # seq -> encoded frame, waiting for the seqs before it
+        self._held: dict[int, LiveFrame] = {}  # seq -> frame, waiting for the seqs before it
         self._gap_filler: asyncio.Task | None = None
         # The socket's own sends and the room's events arrive on two tasks: one at a time.
         self._lock = asyncio.Lock()
 
-    async def deliver(self, *, seq: int, text: str) -> None:
+    async def deliver(self, *, seq: int, frame: LiveFrame) -> None:
         """Deliver one live message (its `message.new` frame already encoded), or hold it until
         the seqs before it have been delivered."""
         async with self._lock:
-            await self._deliver(seq=seq, text=text)
+            await self._deliver(seq=seq, frame=frame)
 
-    def deliver_now(self, *, seq: int, send_now: Callable[[], bool]) -> bool:
+    def deliver_now(self, *, seq: int, frame: SharedFrame) -> bool:
         """Deliver one live message synchronously if it simply comes next and nothing else is
-        in progress on this stream; `send_now` writes it and says whether it could. False:
-        nothing was sent, use `deliver`."""
+        in progress on this stream. False: nothing was sent, use `deliver`."""
         if seq <= self.delivered_seq:
             return True  # delivered already; delivered_seq only grows, even mid-replay
-        if self._lock.locked() or self._held or seq != self.delivered_seq + 1 or not send_now():
+        if self.send_shared is None or self._lock.locked() or self._held or seq != self.delivered_seq + 1:
+            return False
+        if not self.send_shared(frame):
             return False
         self.delivered_seq = seq
         return True
@@ -78,20 +84,20 @@ class RoomStream:
         """Hold the stream while this socket posts, acks and shows its own message, so that the
         room's copy of the message cannot reach the socket before its ack. Yields `deliver`."""
         async with self._lock:
-            yield lambda seq, text: self._deliver(seq=seq, text=text)
+            yield lambda seq, frame: self._deliver(seq=seq, frame=frame)
 
-    async def _deliver(self, *, seq: int, text: str) -> None:
+    async def _deliver(self, *, seq: int, frame: LiveFrame) -> None:
         if seq <= self.delivered_seq:
             return
-        self._held.setdefault(seq, text)
+        self._held.setdefault(seq, frame)
         await self._send_held()
         if self._held and self._gap_filler is None:
             self._gap_filler = asyncio.create_task(self._fill_gap_soon())
 
     async def _send_held(self) -> None:
         """Send the held messages that now come next; forget those delivered meanwhile."""
-        while (text := self._held.pop(self.delivered_seq + 1, None)) is not None:
-            await self.send_text(text)
+        while (frame := self._held.pop(self.delivered_seq + 1, None)) is not None:
+            await self._send_live(frame)
             self.delivered_seq += 1
         for seq in [seq for seq in self._held if seq <= self.delivered_seq]:
             del self._held[seq]
@@ -155,6 +161,12 @@ class RoomStream:
                 )
                 cursor = message.seq
             self.delivered_seq = max(self.delivered_seq, cursor)
+
+    async def _send_live(self, frame: LiveFrame) -> None:
+        if isinstance(frame, str):
+            await self.send_text(frame)
+        elif self.send_shared is None or not self.send_shared(frame):
+            await self.send_text(frame.text)
 
     async def _send(self, frame: dict) -> None:
         await self.send_text(protocol.encode(frame))

@@ -295,7 +295,7 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
     # --- delivery ----------------------------------------------------------------------------
 
     async def _deliver(self, sub: Subscription, seq: int, text: str) -> None:
-        await sub.stream.deliver(seq=seq, text=text)
+        await sub.stream.deliver(seq=seq, frame=text)
 
     async def _with_log(self, reading) -> None:
         try:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chatproject.shared_frames import SharedFrame
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, StoredMessage
 from messages.delivery import RoomStream
@@ -79,8 +80,8 @@ def seqs(frames):
 
 async def test_a_jump_is_filled_from_the_log_before_the_live_message(sent):
     room = stream(MemoryLog(5), sent)
-    await room.deliver(seq=1, text=live_text(1))
-    await room.deliver(seq=4, text=live_text(4))
+    await room.deliver(seq=1, frame=live_text(1))
+    await room.deliver(seq=4, frame=live_text(4))
     assert seqs(sent) == [1]  # 4 waits a moment for 2 and 3
     await settle()
     assert seqs(sent) == [1, 2, 3, 4]
@@ -91,7 +92,7 @@ async def test_a_reordered_broadcast_is_put_back_in_order_without_reading_the_lo
     log = MemoryLog(4)
     room = stream(log, sent)
     for seq in (2, 1, 4, 3):
-        await room.deliver(seq=seq, text=live_text(seq))
+        await room.deliver(seq=seq, frame=live_text(seq))
     assert seqs(sent) == [1, 2, 3, 4]
     await settle()
     assert log.reads == 0 and seqs(sent) == [1, 2, 3, 4]
@@ -101,7 +102,7 @@ async def test_a_gap_the_log_cannot_fill_asks_the_socket_to_close(sent):
     log = MemoryLog(3)
     log.down = True
     room = stream(log, sent)
-    await room.deliver(seq=3, text=live_text(3))
+    await room.deliver(seq=3, frame=live_text(3))
     await settle()
     assert sent == [{"type": "unavailable"}]
 
@@ -109,7 +110,7 @@ async def test_a_gap_the_log_cannot_fill_asks_the_socket_to_close(sent):
 async def test_a_closed_stream_reads_nothing_more(sent):
     log = MemoryLog(3)
     room = stream(log, sent)
-    await room.deliver(seq=3, text=live_text(3))
+    await room.deliver(seq=3, frame=live_text(3))
     room.close()
     await settle()
     assert log.reads == 0 and sent == []
@@ -118,7 +119,7 @@ async def test_a_closed_stream_reads_nothing_more(sent):
 async def test_late_and_repeated_messages_are_dropped(sent):
     room = stream(MemoryLog(5), sent)
     for seq in (2, 1, 2, 3, 3, 1):
-        await room.deliver(seq=seq, text=live_text(seq))
+        await room.deliver(seq=seq, frame=live_text(seq))
     await settle()
     assert seqs(sent) == [1, 2, 3]
 
@@ -135,9 +136,9 @@ async def test_after_resume_live_delivery_continues_without_a_duplicate(sent):
     log = MemoryLog(3)
     room = stream(log, sent)
     await room.resume(after_seq=0, cap=100)
-    await room.deliver(seq=3, text=live_text(3))  # the live copy of a replayed message
+    await room.deliver(seq=3, frame=live_text(3))  # the live copy of a replayed message
     log.messages += MemoryLog(4).messages[3:]
-    await room.deliver(seq=4, text=live_text(4))
+    await room.deliver(seq=4, frame=live_text(4))
     assert seqs(sent) == [1, 2, 3, 4]
 
 
@@ -150,51 +151,66 @@ async def test_the_rooms_copy_of_my_message_waits_for_my_ack(sent):
             sent.append({"type": "message.ack"})
             await deliver(1, live_text(1))
 
-    await asyncio.gather(post_ack_and_show(), room.deliver(seq=1, text=live_text(1)))
+    await asyncio.gather(post_ack_and_show(), room.deliver(seq=1, frame=live_text(1)))
     assert [f["type"] for f in sent] == ["message.ack", "message.new"]
 
 
 # --- the hub's synchronous fast path (RoomStream.deliver_now, RoomListener) ---------------
 
 
-def now_sender(sent, seq):
-    def send_now():
-        sent.append(json.loads(live_text(seq)))
-        return True
+def shared_stream(log, sent, *, open_socket=True):
+    def send_shared(frame):
+        if open_socket:
+            sent.append({**json.loads(frame.text), "shared": True})
+        return open_socket
 
-    return send_now
+    room = stream(log, sent)
+    room.send_shared = send_shared
+    return room
+
+
+def shared(seq):
+    return SharedFrame(live_text(seq))
 
 
 async def test_the_next_message_is_written_at_once(sent):
-    room = stream(MemoryLog(2), sent)
-    assert room.deliver_now(seq=1, send_now=now_sender(sent, 1))
-    assert room.deliver_now(seq=2, send_now=now_sender(sent, 2))
-    assert room.deliver_now(seq=2, send_now=now_sender(sent, 2))  # a repeat: taken, not written
+    room = shared_stream(MemoryLog(2), sent)
+    assert room.deliver_now(seq=1, frame=shared(1))
+    assert room.deliver_now(seq=2, frame=shared(2))
+    assert room.deliver_now(seq=2, frame=shared(2))  # a repeat: taken, not written
     assert seqs(sent) == [1, 2]
 
 
-async def test_a_message_out_of_turn_is_left_to_the_ordered_path(sent):
+async def test_a_message_out_of_turn_is_left_to_the_ordered_path_which_still_shares_the_frame(sent):
     log = MemoryLog(3)
-    room = stream(log, sent)
-    assert not room.deliver_now(seq=2, send_now=now_sender(sent, 2))
-    await room.deliver(seq=2, text=live_text(2))  # held for 1
-    assert not room.deliver_now(seq=1, send_now=now_sender(sent, 1))  # 2 is held: not out of turn
-    await room.deliver(seq=1, text=live_text(1))
+    room = shared_stream(log, sent)
+    assert not room.deliver_now(seq=2, frame=shared(2))
+    await room.deliver(seq=2, frame=shared(2))  # held for 1
+    assert not room.deliver_now(seq=1, frame=shared(1))  # 2 is held: 1 goes the ordered way too
+    await room.deliver(seq=1, frame=shared(1))
     assert seqs(sent) == [1, 2] and log.reads == 0
+    assert all(frame.get("shared") for frame in sent)
 
 
 async def test_nothing_is_written_at_once_while_my_own_send_is_in_progress(sent):
-    room = stream(MemoryLog(1), sent)
+    room = shared_stream(MemoryLog(1), sent)
     async with room.own_send() as deliver:
-        assert not room.deliver_now(seq=1, send_now=now_sender(sent, 1))
+        assert not room.deliver_now(seq=1, frame=shared(1))
         sent.append({"type": "message.ack"})
         await deliver(1, live_text(1))
     assert [f["type"] for f in sent] == ["message.ack", "message.new"]
 
 
-async def test_a_socket_that_cannot_take_the_frame_leaves_it_to_the_ordered_path(sent):
+async def test_without_the_servers_shared_frames_everything_takes_the_ordered_path(sent):
     room = stream(MemoryLog(1), sent)
-    assert not room.deliver_now(seq=1, send_now=lambda: False)
+    assert not room.deliver_now(seq=1, frame=shared(1))
+    await room.deliver(seq=1, frame=shared(1))
+    assert seqs(sent) == [1]
+
+
+async def test_a_socket_that_cannot_take_a_shared_frame_leaves_it_to_the_ordered_path(sent):
+    room = shared_stream(MemoryLog(1), sent, open_socket=False)
+    assert not room.deliver_now(seq=1, frame=shared(1))
     assert room.delivered_seq == 0
 
 
