@@ -7,7 +7,9 @@ encodes and frames the same text again for every socket, which was most of a del
 a plain function that writes a `SharedFrame` to that socket right away, framed once for all of
 them, and says whether it could (False once the socket is closing or closed).
 
-Servers without it (uvicorn, Channels' test communicator) simply use `websocket.send`.
+The room consumer writes its other frames (acks, replays, presence) the same way, one socket's
+frame at a time: cheaper than `websocket.send` even when nothing is shared. Servers without the
+extension (uvicorn, Channels' test communicator) simply get `websocket.send`.
 """
 
 from __future__ import annotations

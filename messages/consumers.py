@@ -15,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.signals import session_group
-from chatproject.shared_frames import send_shared_of
+from chatproject.shared_frames import SendShared, SharedFrame, send_shared_of
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership
@@ -41,6 +41,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
     presence: PresenceTracker | None = None
     room_events: RoomListener | None = None
     groups_joined: tuple[str, ...] = ()
+    send_shared: SendShared | None = None
 
     async def __call__(self, scope, receive, send):
         try:
@@ -68,6 +69,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         self.typing_throttle = WindowThrottle(limit=2, seconds=max(settings.CHAT_TYPING_INTERVAL_SECONDS, 0.001))
         self.resume_throttle = WindowThrottle(limit=RESUMES_PER_WINDOW, seconds=RESUME_WINDOW_SECONDS)
         self.send_hold = SendHold()
+        self.send_shared = send_shared_of(self.scope)
 
         await self.accept()
         chatlog = get_chatlog()
@@ -85,7 +87,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
             send_text=self._send_text,
             delivered_seq=last_seq,
             on_unavailable=self._unavailable_close,
-            send_shared=send_shared_of(self.scope),
+            send_shared=self.send_shared,
         )
         self.presence = PresenceTracker(
             room_id=room.pk, user=self.user, connection_id=uuid.uuid4().hex[:12], broadcast=self._broadcast_presence
@@ -287,7 +289,10 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         await self.channel_layer.group_send(room_group(self.room.pk), event)
 
     async def _send_frame(self, frame: dict) -> None:
-        await self.send(text_data=protocol.encode(frame))
+        await self._send_text(protocol.encode(frame))
 
     async def _send_text(self, text: str) -> None:
-        await self.send(text_data=text)
+        # Straight to the socket when the server offers it (chatproject.shared_frames): the
+        # way through Channels' middleware and daphne costs more than the framing itself.
+        if self.send_shared is None or not self.send_shared(SharedFrame(text)):
+            await self.send(text_data=text)
