@@ -89,9 +89,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
             on_unavailable=self._unavailable_close,
             send_shared=self.send_shared,
         )
-        self.presence = PresenceTracker(
-            room_id=room.pk, user=self.user, connection_id=uuid.uuid4().hex[:12], broadcast=self._broadcast_presence
-        )
+        self.presence = PresenceTracker(room_id=room.pk, user=self.user, connection_id=uuid.uuid4().hex[:12])
         online = await self.presence.join()
         await self._send_frame(
             protocol.hello_frame(room=room_wire(room), user=self.user, last_seq=last_seq, online=online)
@@ -283,10 +281,6 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
             await self.close(protocol.CLOSE_FORBIDDEN)
 
     # --- helpers ---------------------------------------------------------------------------
-
-    async def _broadcast_presence(self, online: list[dict]) -> None:
-        event = {"type": "chat.presence", "room_id": self.room.pk, "online": online}
-        await self.channel_layer.group_send(room_group(self.room.pk), event)
 
     async def _send_frame(self, frame: dict) -> None:
         await self._send_text(protocol.encode(frame))

@@ -1,18 +1,23 @@
 """Who is online in a room, across processes.
 
 Each open socket holds an entry that expires after CHAT_PRESENCE_TTL_SECONDS unless its
-consumer refreshes it, so the sockets of a process that died drop out by themselves.
+process refreshes it, so the sockets of a process that died drop out by themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
+import weakref
+from collections.abc import Collection
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 
+from messages.groups import room_group
 from messages.redis_client import REDIS_ERRORS, redis_key
 
 logger = logging.getLogger(__name__)
@@ -35,14 +40,14 @@ class _MemoryPresence:
         self._lock = threading.Lock()
         self._rooms: dict[int, dict[str, float]] = {}
 
-    def touch(self, room_id: int, entry: str | None, remove: str | None) -> tuple[list[str], int]:
+    def touch(self, room_id: int, entries: Collection[str], remove: str | None) -> tuple[list[str], int]:
         now = time.time()
         with self._lock:
             room = self._rooms.setdefault(room_id, {})
             expired = [key for key, expiry in room.items() if expiry <= now]
             for key in expired:
                 del room[key]
-            if entry is not None:
+            for entry in entries:
                 room[entry] = now + settings.CHAT_PRESENCE_TTL_SECONDS
             if remove is not None:
                 room.pop(remove, None)
@@ -55,27 +60,45 @@ class _MemoryPresence:
 
 memory_presence = _MemoryPresence()
 
+Touched = tuple[list[str], int]  # the entries left, and how many had expired
 
-async def _touch(room_id: int, *, entry: str | None = None, remove: str | None = None) -> tuple[list[str], int]:
-    """Drop expired entries, add or refresh `entry`, remove `remove`; return the entries left
-    and how many had expired."""
+
+async def _touch_rooms(changes: dict[int, tuple[Collection[str], str | None]]) -> dict[int, Touched]:
+    """For each room: drop expired entries, add or refresh `entries`, remove `remove`. One
+    Redis round trip for all of them."""
     if not settings.REDIS_URL:
-        return memory_presence.touch(room_id, entry, remove)
+        return {room_id: memory_presence.touch(room_id, *change) for room_id, change in changes.items()}
     from messages.redis_client import get_redis
 
-    key = redis_key("presence", room_id)
     now = time.time()
     ttl = settings.CHAT_PRESENCE_TTL_SECONDS
     async with get_redis().pipeline(transaction=True) as pipe:
-        pipe.zremrangebyscore(key, "-inf", now)
-        if entry is not None:
-            pipe.zadd(key, {entry: now + ttl})
-        if remove is not None:
-            pipe.zrem(key, remove)
-        pipe.zrange(key, 0, -1)
-        pipe.expire(key, ttl * 2)
-        results = await pipe.execute()
-    return results[-2], results[0]
+        for room_id, (entries, remove) in changes.items():
+            key = redis_key("presence", room_id)
+            pipe.zremrangebyscore(key, "-inf", now)
+            if scores := {entry: now + ttl for entry in entries}:
+                pipe.zadd(key, scores)
+            if remove is not None:
+                pipe.zrem(key, remove)
+            pipe.zrange(key, 0, -1)
+            pipe.expire(key, math.ceil(ttl * 2))
+        results = iter(await pipe.execute())
+    touched = {}
+    for room_id, (entries, remove) in changes.items():
+        expired = next(results)
+        replies = [next(results) for _ in range(bool(entries) + (remove is not None) + 2)]
+        touched[room_id] = (replies[-2], expired)
+    return touched
+
+
+async def _touch(room_id: int, *, entry: str | None = None, remove: str | None = None) -> Touched:
+    changes = {room_id: (() if entry is None else (entry,), remove)}
+    return (await _touch_rooms(changes))[room_id]
+
+
+async def broadcast_presence(room_id: int, online: list[dict]) -> None:
+    event = {"type": "chat.presence", "room_id": room_id, "online": online}
+    await get_channel_layer().group_send(room_group(room_id), event)
 
 
 async def presence_join(*, room_id: int, user_id: int, username: str, connection_id: str) -> tuple[list[dict], bool]:
@@ -87,12 +110,6 @@ async def presence_join(*, room_id: int, user_id: int, username: str, connection
     return after, after != before
 
 
-async def presence_refresh(*, room_id: int, user_id: int, username: str, connection_id: str) -> tuple[list[dict], bool]:
-    """Keep a socket online; say whether expired sockets (of a dead process) dropped out."""
-    entries, expired = await _touch(room_id, entry=_entry(user_id, username, connection_id))
-    return _users(entries), expired > 0
-
-
 async def presence_leave(*, room_id: int, user_id: int, username: str, connection_id: str) -> tuple[list[dict], bool]:
     entries, _ = await _touch(room_id)
     before = _users(entries)
@@ -101,53 +118,96 @@ async def presence_leave(*, room_id: int, user_id: int, username: str, connectio
     return after, after != before
 
 
-class PresenceTracker:
-    """One socket's place in its room's presence: join, keep alive, leave, and tell the room
-    when the set of people online changes. Presence is best effort: a Redis failure is logged,
-    never fatal to the socket, and heals by expiry."""
+class PresenceKeeper:
+    """Keeps the process's sockets online: every CHAT_PRESENCE_TTL_SECONDS / 3, one Redis round
+    trip refreshes every entry of every room here (one per socket would keep a server with
+    10,000 idle sockets a third busy). A refresh that finds expired entries (the sockets of a
+    process that died) tells that room who is online now."""
 
-    def __init__(self, *, room_id: int, user: dict, connection_id: str, broadcast) -> None:
+    def __init__(self) -> None:
+        self.rooms: dict[int, set[str]] = {}
+        self._task: asyncio.Task | None = None
+        # A socket that leaves waits for a refresh in flight, which could otherwise put its
+        # entry back after its removal.
+        self.lock = asyncio.Lock()
+
+    def add(self, room_id: int, entry: str) -> None:
+        self.rooms.setdefault(room_id, set()).add(entry)
+        if self._task is None:
+            self._task = asyncio.create_task(self._keep_alive())
+
+    def discard(self, room_id: int, entry: str) -> None:
+        entries = self.rooms.get(room_id, set())
+        entries.discard(entry)
+        if not entries:
+            self.rooms.pop(room_id, None)
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(settings.CHAT_PRESENCE_TTL_SECONDS / 3)
+            try:
+                async with self.lock:
+                    touched = await _touch_rooms(
+                        {room_id: (tuple(entries), None) for room_id, entries in self.rooms.items()}
+                    )
+                for room_id, (entries, expired) in touched.items():
+                    if expired:
+                        await broadcast_presence(room_id, _users(entries))
+            except REDIS_ERRORS:
+                logger.exception("presence refresh failed; will retry")
+
+
+_keepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceKeeper] = weakref.WeakKeyDictionary()
+
+
+def get_keeper() -> PresenceKeeper:
+    loop = asyncio.get_running_loop()
+    keeper = _keepers.get(loop)
+    if keeper is None:
+        keeper = _keepers[loop] = PresenceKeeper()
+    return keeper
+
+
+class PresenceTracker:
+    """One socket's place in its room's presence: join, stay (through the process's keeper),
+    leave, and tell the room when the set of people online changes. Presence is best effort:
+    a Redis failure is logged, never fatal to the socket, and heals by expiry."""
+
+    def __init__(self, *, room_id: int, user: dict, connection_id: str) -> None:
         self.key = {
             "room_id": room_id,
             "user_id": user["id"],
             "username": user["username"],
             "connection_id": connection_id,
         }
-        self.broadcast = broadcast  # async (online: list[dict]) -> None
-        self.task: asyncio.Task | None = None
+        self.entry = _entry(user["id"], user["username"], connection_id)
+        self.kept = False
 
     async def join(self) -> list[dict]:
         try:
             online, changed = await presence_join(**self.key)
             if changed:
-                await self.broadcast(online)
+                await broadcast_presence(self.key["room_id"], online)
         except REDIS_ERRORS:
             logger.exception("presence join failed")
             return []
-        self.task = asyncio.create_task(self._keep_alive())
+        get_keeper().add(self.key["room_id"], self.entry)
+        self.kept = True
         return online
 
     async def leave(self) -> None:
-        self.stop()
+        keeper = get_keeper()
+        async with keeper.lock:
+            self.stop()
         try:
             online, changed = await presence_leave(**self.key)
             if changed:
-                await self.broadcast(online)
+                await broadcast_presence(self.key["room_id"], online)
         except REDIS_ERRORS:
             logger.exception("presence leave failed; the entry expires by itself")
 
     def stop(self) -> None:
         """Stop refreshing. Must run however the socket ends, or the entry would live on."""
-        if self.task is not None:
-            self.task.cancel()
-            self.task = None
-
-    async def _keep_alive(self) -> None:
-        while True:
-            await asyncio.sleep(settings.CHAT_PRESENCE_TTL_SECONDS / 3)
-            try:
-                online, healed = await presence_refresh(**self.key)
-                if healed:
-                    await self.broadcast(online)
-            except REDIS_ERRORS:
-                logger.exception("presence refresh failed; will retry")
+        if self.kept:
+            get_keeper().discard(self.key["room_id"], self.entry)
+            self.kept = False

@@ -230,7 +230,6 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
             room_id=room.pk,
             user=self.user,
             connection_id=f"{self.connection_id}.{self._next_serial()}",
-            broadcast=partial(self._broadcast_presence, room.pk),
         )
         self.subscriptions.add(sub)
         await sub.presence.join()
@@ -329,11 +328,6 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
                 message_id=f"{self.connection_id}-{self._next_serial()}",
                 version=self.version,
             )
-        )
-
-    async def _broadcast_presence(self, room_id: int, online: list[dict]) -> None:
-        await self.channel_layer.group_send(
-            room_group(room_id), {"type": "chat.presence", "online": online, "room_id": room_id}
         )
 
     # --- plumbing ------------------------------------------------------------------------------
