@@ -16,6 +16,7 @@ from django.db import connection
 
 from tests.support.processes import MongoEcoProcess
 from tests.support.servers import daphne_pair as two_daphnes
+from tests.support.servers import start_daphne
 
 REAL_MONGO_URL = os.environ.get("MONGO_URL")
 
@@ -117,3 +118,18 @@ def server_a(daphne_pair, transactional_db):
 @pytest.fixture
 def server_b(daphne_pair, transactional_db):
     return daphne_pair[1]
+
+
+@pytest.fixture
+def servers_with(transactional_db):
+    """Start daphne processes with extra settings (environment variables); stopped after the test."""
+    started = []
+
+    def start(name: str, **env: str):
+        server = start_daphne(name, **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

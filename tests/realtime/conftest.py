@@ -3,22 +3,6 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import RoomFactory, UserFactory, token_for
-from tests.support.servers import start_daphne
-
-
-@pytest.fixture
-def servers_with(transactional_db):
-    """Start daphne processes with extra settings (environment variables); stopped after the test."""
-    started = []
-
-    def start(name: str, **env: str):
-        server = start_daphne(name, **env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def user_with_token(**kwargs):

@@ -16,6 +16,7 @@ from tests.realtime.conftest import room_url
 from tests.realtime.test_guarantees import _logged_in_opener, _post_form
 from tests.stomp.conftest import stomp_url
 from tests.support.http import api
+from tests.support.servers import SLOW_REFILL_LIMIT
 from tests.support.stomp import StompClient
 from tests.support.ws import ChatClient
 
@@ -298,8 +299,9 @@ async def test_refused_sends_get_an_error_and_store_nothing(server_a, room, alic
     assert await _last_seq(server_a, room, alice) == 0
 
 
-async def test_over_the_rate_limit_the_send_is_refused_with_retry_after_and_nothing_is_lost(server_a, room, alice):
-    client = await _connected(server_a, alice)
+async def test_over_the_rate_limit_the_send_is_refused_with_retry_after_and_nothing_is_lost(servers_with, room, alice):
+    server = await sync_to_async(servers_with)("stomp-slow-refill", **SLOW_REFILL_LIMIT)
+    client = await _connected(server, alice)
     for n in range(10):
         await client.post(room.slug, f"burst {n}", client_id=f"b{n}")
     await client.send_frame(
@@ -309,10 +311,10 @@ async def test_over_the_rate_limit_the_send_is_refused_with_retry_after_and_noth
     assert error.header("message") == "rate_limited" and error.header("receipt-id") == "r10"
     assert error.header("client-id") == "b10" and float(error.header("retry-after")) > 0
     assert code == 4429
-    assert await _last_seq(server_a, room, alice) == 10
+    assert await _last_seq(server, room, alice) == 10
     # The client reconnects, waits, and resends with the same client-id: stored once.
     await asyncio.sleep(float(error.header("retry-after")))
-    again = await _connected(server_a, alice)
+    again = await _connected(server, alice)
     assert (await again.post(room.slug, "one too many", client_id="b10")).header("seq") == "11"
     await again.close()
 
