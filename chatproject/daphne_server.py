@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from functools import partial
 
 import autobahn.util
@@ -13,6 +14,14 @@ from chatproject.shared_frames import SEND_SHARED, SharedFrame
 
 
 class ChatServer(Server):
+    def run(self):
+        # Django, the app and their modules are loaded by now and live as long as the process:
+        # frozen, the collector stops walking them in every full collection. Unfrozen, a full
+        # collection paused the event loop for 100-140 ms under load (every socket waits).
+        gc.collect()
+        gc.freeze()
+        return super().run()
+
     def create_application(self, protocol, scope):
         if scope.get("type") == "websocket":
             scope.setdefault("extensions", {})[SEND_SHARED] = partial(self._send_shared, protocol)
