@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 import websockets
@@ -14,7 +15,7 @@ from rooms.models import Membership
 from tests.factories import RoomFactory
 from tests.realtime.conftest import room_url
 from tests.support.servers import SLOW_REFILL_LIMIT
-from tests.support.ws import ChatClient
+from tests.support.ws import ChatClient, connect
 
 
 async def _open(server, room, user, **kwargs) -> ChatClient:
@@ -103,6 +104,37 @@ async def test_messages_of_every_frame_length_reach_the_sockets_on_the_same_proc
     finally:
         for client in (sender, other, third):
             await client.close()
+
+
+async def test_a_socket_that_falls_behind_still_gets_every_message_whole_and_in_order(
+    servers_with, room, alice, bob, tmp_path
+):
+    # More than the kernel buffers between the server and a reader that stops reading: the
+    # server's writes to it end up partial, and the rest waits in the server's own buffer
+    # (chatproject.daphne_server.write_now) until the reader catches up.
+    server = await sync_to_async(servers_with)(
+        "slow-reader",
+        CHAT_RATE_MESSAGES="1000",
+        CHAT_LOG_BACKEND="sqlite",
+        CHAT_LOG_SQLITE_PATH=str(tmp_path / "chatlog.sqlite3"),
+    )
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+    sock.connect(("127.0.0.1", server.port))
+    reader = ChatClient(await connect(room_url(server, room), token=bob.token, cookie=None, origin=None, sock=sock,
+                                      max_queue=1))  # fmt: skip
+    reader.hello = await reader.expect("hello")
+    sender = await _open(server, room, alice)
+    bodies = [f"{n:03d} " + "🚀" * 3990 for n in range(400)]  # ~16 KB frames, 6.4 MB in all
+    try:
+        for n, body in enumerate(bodies):
+            await sender.post(f"slow{n}", body)
+        received = await reader.messages(len(bodies))
+        assert [m["body"] for m in received] == bodies
+        assert [m["seq"] for m in received] == list(range(1, len(bodies) + 1))
+    finally:
+        await sender.close()
+        await reader.close()
 
 
 async def test_a_resend_with_the_same_client_id_is_acked_with_the_original_and_not_shown_twice(
