@@ -57,7 +57,7 @@ class Setup:
 
     def prepare(self) -> None:
         args = self.args
-        if args.target == "baseline":
+        if args.target != "app":  # the tutorial consumers: no accounts, any room name
             self.slugs = [f"b{self.tag}-{room}" for room in range(args.rooms)]
             return
         users = args.users or args.clients
@@ -280,7 +280,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("mode", choices=["run", "capacity", "idle"])
     parser.add_argument("--url", action="append", required=True, help="server base URL (repeat for several)")
-    parser.add_argument("--target", choices=["app", "baseline"], default="app")
+    parser.add_argument("--target", choices=["app", "baseline", "tutorial"], default="app")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rooms", type=int, default=20)
     parser.add_argument("--users", type=int, default=0, help="accounts to sign up (default: one per client)")

@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+import time
 from pathlib import Path
 
 from bench.stack import ROOT, mariadb_version
@@ -29,6 +30,30 @@ def _first(path: str, prefix: str) -> str:
     except OSError:
         pass
     return "?"
+
+
+def fsync_latency(directory: Path, *, samples: int = 300, pause: float = 0.01) -> dict:
+    """What a durable commit waits for there: append 4 KiB and fsync, `samples` times, `pause`
+    apart (like a steady trickle of commits). p50/p99/max in ms."""
+    path = Path(directory) / f".fsync-probe-{os.getpid()}"
+    waits = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for _ in range(samples):
+            os.write(fd, b"\0" * 4096)
+            started = time.perf_counter()
+            os.fsync(fd)
+            waits.append(time.perf_counter() - started)
+            time.sleep(pause)
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+    waits.sort()
+
+    def ms(q: float) -> float:
+        return round(waits[min(len(waits) - 1, int(q * len(waits)))] * 1000, 2)
+
+    return {"directory": str(directory), "p50": ms(0.5), "p99": ms(0.99), "max": round(waits[-1] * 1000, 2)}
 
 
 def machine_and_versions(*, args, argv: list[str], started: str, database_url: str) -> dict:

@@ -9,7 +9,7 @@ from bench.stack import ROOT
 
 # More than this (% of one core, on average) used by processes outside the benchmark: not quiet.
 QUIET_LIMIT_PCT = 10.0
-SERVER_PREFIXES = ("app-", "baseline-")
+SERVER_PREFIXES = ("app-", "baseline-", "tutorial-")
 
 
 # --- figures from one JSON line -------------------------------------------------------------
@@ -102,11 +102,13 @@ def render(*, meta: dict, results: dict, quick: bool, run_dir: Path) -> str:
 
 def _setup(meta: dict) -> list[str]:
     chatlog = {
-        "sqlite": "embedded SQLite file (messages/chatlog/sqlite.py)",
+        "sqlite": "embedded SQLite file (messages/chatlog/sqlite.py), committed with fsync",
         "mongo": "MongoDB protocol on the **mongoeco** wire server, a slow stand-in written in Python: "
         "results with it are bounded by that server, not by the app",
         "mysql": "MariaDB (messages/chatlog/mysql.py): a fresh database per stack on the ORM's MariaDB server",
     }[meta["chatlog"]]
+    if meta.get("chatlog_dir"):
+        chatlog += f", on tmpfs ({meta['chatlog_dir']}) in every scenario but steady-disk"
     versions = ", ".join(f"{name} {version}" for name, version in meta["versions"].items())
     return [
         "## Set-up",
@@ -117,17 +119,30 @@ def _setup(meta: dict) -> list[str]:
         f"| Pinning | servers, Redis, mongoeco: CPU {meta['server_cpus']} (taskset); load generator: CPU "
         f"{meta['loadgen_cpus']}; MariaDB unpinned (a shared system service) |",
         f"| Server | {meta['server']}, one process per server in the scenario; app settings `bench.settings` |",
-        f"| Channel layer | channels-redis `{meta['layer']}` on a private redis-server ({meta['redis_server']}) |",
+        f"| Channel layer | channels-redis `{meta['layer']}` on a private redis-server ({meta['redis_server']}); "
+        "the tutorial: `core` |",
         f"| ORM database | MariaDB {meta['mariadb']} |",
         f"| Chat log | {chatlog} |",
+        *_fsync_rows(meta),
         f"| Extra app environment | {', '.join(meta['extra_env']) or 'none'} (rate limits raised for every run) |",
         f"| Versions | Python {meta['python']}; {versions} |",
         f"| Commit | {meta['commit']} |",
         "",
-        "The baseline (bench/baseline/) is the Channels tutorial's consumer on the same server, layer and",
-        "Redis: `group_send`, no authentication, no storage. Every scenario starts fresh servers for each.",
+        "Two references run the Channels tutorial's consumer (bench/baseline/: `group_send`, no",
+        "authentication, no storage): **baseline** on the app's server and layer, and **tutorial** exactly",
+        "as the tutorial runs it, on plain daphne and channels-redis' `core` layer. Every scenario starts",
+        "fresh servers for each target.",
         "",
     ]
+
+
+def _fsync_rows(meta: dict) -> list[str]:
+    names = {"disk": "this machine's disk (the run directory)", "chatlog": "the chat log's tmpfs"}
+    rows = [
+        f"| fsync of a 4 KiB append | {names[key]}: p50 {probe['p50']} / p99 {probe['p99']} / max {probe['max']} ms |"
+        for key, probe in meta.get("fsync_ms", {}).items()
+    ]
+    return rows
 
 
 def _get(results: dict, scenario: str, target: str) -> dict | None:
@@ -135,52 +150,70 @@ def _get(results: dict, scenario: str, target: str) -> dict | None:
     return lines[-1] if lines else None
 
 
+REFERENCES = ("baseline", "tutorial")
+
+
+def _row(label: str, figure: str, values: dict[str, float | str | None]) -> str:
+    """One summary row: the app's figure, then each reference's and the app's ratio to it."""
+    app = values.get("app")
+    cells = [label, figure, "-" if app is None else str(app)]
+    for reference in REFERENCES:
+        value = values.get(reference)
+        ratio = _ratio(app, value) if isinstance(app, (int, float)) and isinstance(value, (int, float)) else ""
+        cells += ["-" if value is None else str(value), ratio]
+    return "| " + " | ".join(cells) + " |"
+
+
 def _summary(results: dict, meta: dict) -> list[str]:
     out = [
         "## Summary",
         "",
-        "| Scenario | Figure | App | Baseline | App / baseline |",
-        "| --- | --- | --- | --- | --- |",
+        "| Scenario | Figure | App | Baseline (app's layer) | App / baseline | Tutorial as written | App / tutorial |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    steady_app, steady_base = _get(results, "steady", "app"), _get(results, "steady", "baseline")
-    if steady_app:
-        scenario = (
-            f"steady: {steady_app['clients']} clients, {steady_app['rooms']} rooms, "
-            f"{steady_app['rate_per_client']:g} msg/s each"
-        )
-        for label, key in (("p50 latency, ms", "p50"), ("p99 latency, ms", "p99")):
-            app, base = steady_app["latency_ms"][key], (steady_base or {}).get("latency_ms", {}).get(key)
-            out.append(f"| {scenario} | {label} | {app} | {base or '-'} | {_ratio(app, base)} |")
-            scenario = ""
-        app, base = cpu_us_per_delivery(steady_app), steady_base and cpu_us_per_delivery(steady_base)
-        out.append(f"| | server CPU per delivery, µs | {app} | {base or '-'} | {_ratio(app, base)} |")
-        out.append(f"| | faults | {_faults(steady_app)} | {_faults(steady_base or {})} | |")
+
+    def lines(scenario: str) -> dict[str, dict]:
+        found = {target: _get(results, scenario, target) for target in ("app", *REFERENCES)}
+        return {target: line for target, line in found.items() if line}
+
+    steady = lines("steady")
+    if "app" in steady:
+        app = steady["app"]
+        label = f"steady: {app['clients']} clients, {app['rooms']} rooms, {app['rate_per_client']:g} msg/s each"
+        for figure, key in (("p50 latency, ms", "p50"), ("p99 latency, ms", "p99")):
+            out.append(_row(label, figure, {t: line["latency_ms"][key] for t, line in steady.items()}))
+            label = ""
+        out.append(_row("", "server CPU per delivery, µs", {t: cpu_us_per_delivery(ln) for t, ln in steady.items()}))
+        out.append(_row("", "faults", {t: _faults(line) for t, line in steady.items()}))
+    disk = _get(results, "steady-disk", "app")
+    if disk:
+        lat, ack = disk["latency_ms"], disk["ack_latency_ms"]
+        out.append(_row("steady, chat log on disk", "latency p50 / p99 / max, ms",
+                        {"app": f"{_ms(lat, 'p50')} / {_ms(lat, 'p99')} / {_ms(lat, 'max')}"}))  # fmt: skip
+        out.append(_row("", "ack p99 / max, ms; faults", {"app": f"{_ms(ack, 'p99')} / {_ms(ack, 'max')}; "
+                                                                   f"{_faults(disk)}"}))  # fmt: skip
     for scenario, label in (("capacity-1", "capacity, 1 process"), ("capacity-2", "capacity, 2 processes")):
-        app, base = _get(results, scenario, "app"), _get(results, scenario, "baseline")
-        if app:
-            a, b = app["capacity_deliveries_per_s"], (base or {}).get("capacity_deliveries_per_s")
-            out.append(f"| {label} | deliveries/s (p99 <= {app['max_p99_ms']:g} ms, nothing lost) | {a} | {b or '-'} | "
-                       f"{_ratio(a, b)} |")  # fmt: skip
-            a, b = app["capacity_messages_per_s"], (base or {}).get("capacity_messages_per_s")
-            out.append(f"| | messages/s stored and sent | {a} | {b or '-'} | {_ratio(a, b)} |")
+        found = lines(scenario)
+        if "app" in found:
+            limit = found["app"]["max_p99_ms"]
+            out.append(_row(label, f"deliveries/s (p99 <= {limit:g} ms, nothing lost)",
+                            {t: line["capacity_deliveries_per_s"] for t, line in found.items()}))  # fmt: skip
+            out.append(_row("", "messages/s stored and sent",
+                            {t: line["capacity_messages_per_s"] for t, line in found.items()}))  # fmt: skip
     for scenario in ("idle-1000", "idle-10000"):
-        app, base = _get(results, scenario, "app"), _get(results, scenario, "baseline")
-        if app:
-            a = _mean(app["rss_per_1000_mb"].values())
-            b = base and _mean(base["rss_per_1000_mb"].values())
-            label = f"{app['connect']['connections']:,} idle sockets"
-            out.append(f"| {label} | RSS per 1,000 sockets, MB | {a} | {b or '-'} | {_ratio(a, b)} |")
-            out.append(f"| | every socket still receives | {_yes(app['every_socket_received'])} | "
-                       f"{_yes((base or {}).get('every_socket_received'))} | |")  # fmt: skip
-    app = _get(results, "overload", "app")
-    if app:
-        base = _get(results, "overload", "baseline")
-        out.append(
-            f"| overload: 2x capacity for {app['duration_s']:g} s | what senders see | {_sender_view(app)} | "
-            f"{_sender_view(base) if base else '-'} | |"
-        )
-        out.append(f"| | acknowledged but lost; stored log | {app['lost']}; {_log_check(app)} | "
-                   f"{base['lost'] if base else '-'}; {_log_check(base) if base else '-'} | |")  # fmt: skip
+        found = lines(scenario)
+        if "app" in found:
+            label = f"{found['app']['connect']['connections']:,} idle sockets"
+            rss = {t: _mean(line["rss_per_1000_mb"].values()) for t, line in found.items()}
+            out.append(_row(label, "RSS per 1,000 sockets, MB", rss))
+            out.append(_row("", "every socket still receives",
+                            {t: _yes(line["every_socket_received"]) for t, line in found.items()}))  # fmt: skip
+    found = lines("overload")
+    if "app" in found:
+        label = f"overload: 2x capacity for {found['app']['duration_s']:g} s"
+        out.append(_row(label, "what senders see", {t: _sender_view(line) for t, line in found.items()}))
+        out.append(_row("", "acknowledged but lost; stored log",
+                        {t: f"{line['lost']}; {_log_check(line)}" for t, line in found.items()}))  # fmt: skip
     out.append("")
     if meta["chatlog"] == "mongo":
         out += ["Chat log on mongoeco: the app's figures are bounded by that stand-in server.", ""]
@@ -224,18 +257,28 @@ def _run_table(rows: list[tuple[str, dict]]) -> list[str]:
 
 def _details(results: dict) -> list[str]:
     out = ["## Details", ""]
-    steady = [(t, _get(results, "steady", t)) for t in ("app", "baseline") if _get(results, "steady", t)]
+    steady = [(t, _get(results, "steady", t)) for t in ("app", *REFERENCES) if _get(results, "steady", t)]
     if steady:
         first = steady[0][1]
         out += [f"### steady: {first['clients']} clients, {first['rooms']} rooms, {first['rate_per_client']:g} "
                 f"msg/s each, {first['duration_s']:g} s", ""]  # fmt: skip
         out += [*_run_table(steady), ""]
+    disk = _get(results, "steady-disk", "app")
+    if disk:
+        out += [
+            "### steady-disk: the same, with the app's chat log on this machine's disk",
+            "",
+            "Every acknowledgement waits for the fsync of the commit that stored the message (group",
+            "commit: one fsync for every append waiting). The set-up table gives this disk's fsync.",
+            "",
+        ]
+        out += [*_run_table([("app", disk)]), ""]
     for scenario in ("capacity-1", "capacity-2"):
-        for target in ("app", "baseline"):
+        for target in ("app", *REFERENCES):
             lines = results.get((scenario, target))
             if lines:
                 out += _capacity(scenario, target, lines)
-    idle = [(s, t, _get(results, s, t)) for s in ("idle-1000", "idle-10000") for t in ("app", "baseline")]
+    idle = [(s, t, _get(results, s, t)) for s in ("idle-1000", "idle-10000") for t in ("app", *REFERENCES)]
     idle = [row for row in idle if row[2]]
     if idle:
         out += ["### Idle sockets", "",
@@ -254,7 +297,7 @@ def _details(results: dict) -> list[str]:
                 f"({line['deliveries_received']}/{line['deliveries_expected']}) | {_ms(line['latency_ms'], 'p99')} |"
             )
         out.append("")
-    overload = [(t, _get(results, "overload", t)) for t in ("app", "baseline") if _get(results, "overload", t)]
+    overload = [(t, _get(results, "overload", t)) for t in ("app", *REFERENCES) if _get(results, "overload", t)]
     if overload:
         out += ["### overload: twice the capacity-1 rate", "",
                 "Senders keep sending on schedule (open loop). What a sender sees: acknowledgements, errors",

@@ -21,6 +21,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -29,9 +30,13 @@ from pathlib import Path
 from bench import machine, report
 from bench.stack import PYTHON, ROOT, Stack, StackConfig, create_database, drop_database, mariadb_pid, pinned
 
-TARGETS = ("app", "baseline")
+# app: this project. baseline: the Channels tutorial's consumer on the app's server and layer.
+# tutorial: the same consumer exactly as the tutorial runs it, on channels-redis' core layer.
+TARGETS = ("app", "baseline", "tutorial")
+EVERY_TARGET, APP_AND_BASELINE, APP_ONLY = TARGETS, ("app", "baseline"), ("app",)
 PYSPY = str(Path(PYTHON).with_name("py-spy"))
 PROFILE_AFTER_SECONDS = 10
+TMPFS = Path("/dev/shm")  # noqa: S108 (only ever a parent of mkdtemp)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Scenario:
     processes: int
     options: dict  # loadgen options
     timeout: float  # seconds before the load generator is considered stuck
+    targets: tuple[str, ...] = APP_AND_BASELINE
+    chatlog_on_disk: bool = False  # the app's SQLite chat log in the run directory even without --chatlog-on-disk
 
 
 def scenarios(
@@ -51,8 +58,9 @@ def scenarios(
         capacity = {**crowd, "start-rate": 1, "duration": 2, "drain": 5, "max-steps": 4}
         idle = {"hold": 3, "duration": 1, "drain": 10}
         return [
-            Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120),
-            Scenario("capacity-1", "capacity", 1, capacity, 300),
+            Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, EVERY_TARGET),
+            Scenario("steady-disk", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, APP_ONLY, True),
+            Scenario("capacity-1", "capacity", 1, capacity, 300, EVERY_TARGET),
             Scenario("capacity-2", "capacity", 2, capacity, 300),
             Scenario("idle-1000", "idle", 1, {"clients": 100, "rooms": 5, **idle}, 300),
             Scenario("idle-10000", "idle", 1, {"clients": 300, "rooms": 10, **idle}, 300),
@@ -62,9 +70,11 @@ def scenarios(
     capacity = {**crowd, "start-rate": 0.5, "duration": step_seconds, "drain": 15, "max-steps": 12}
     # Idle longer than redis-py 8's 5 s socket timeout (shared/STACK-NOTES.md), then one message per room.
     idle = {"hold": 15, "duration": 2}
+    steady = {**crowd, "rate": steady_rate, "duration": steady_seconds, "drain": 10}
     return [
-        Scenario("steady", "run", 1, {**crowd, "rate": steady_rate, "duration": steady_seconds, "drain": 10}, 600),
-        Scenario("capacity-1", "capacity", 1, capacity, 1800),
+        Scenario("steady", "run", 1, steady, 600, EVERY_TARGET),
+        Scenario("steady-disk", "run", 1, steady, 600, APP_ONLY, chatlog_on_disk=True),
+        Scenario("capacity-1", "capacity", 1, capacity, 1800, EVERY_TARGET),
         Scenario("capacity-2", "capacity", 2, capacity, 1800),
         Scenario("idle-1000", "idle", 1, {"clients": 1000, "rooms": 10, **idle, "drain": 30}, 900),
         Scenario("idle-10000", "idle", 1, {"clients": 10000, "rooms": 100, **idle, "drain": 60}, 1800),
@@ -146,18 +156,33 @@ def overload_options(scenario: Scenario, results: dict, target: str) -> dict | N
     return {**scenario.options, "rate": round(2 * rate, 3)}
 
 
+def stack_config(config: StackConfig, scenario: Scenario, target: str) -> StackConfig:
+    if target == "tutorial":
+        return replace(config, layer="core", extra_env={})
+    if target == "baseline":
+        return replace(config, extra_env={})
+    return replace(config, chatlog_dir=None) if scenario.chatlog_on_disk else config
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--scenarios", default="steady,capacity-1,capacity-2,idle-1000,idle-10000,overload")
+    parser.add_argument("--scenarios", default="steady,steady-disk,capacity-1,capacity-2,idle-1000,idle-10000,overload")
     parser.add_argument("--chatlog", choices=["sqlite", "mongo", "mysql"], default="sqlite",
                         help="the embedded SQLite file, MongoDB on the mongoeco wire server, or MariaDB")  # fmt: skip
     parser.add_argument("--layer", choices=["core", "pubsub"], default="pubsub", help="channels-redis layer")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--chatlog-on-disk", action="store_true",
+                        help="the app's SQLite chat log in the run directory in every scenario; by default "
+                             "it is on tmpfs (the server's cost, not the disk's fsync) but in steady-disk")  # fmt: skip
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for servers ('' for none)")
     parser.add_argument("--loadgen-cpus", default="1", help="taskset CPU list for the load generator")
     parser.add_argument("--quick", action="store_true", help="tiny scenarios: checks the harness, measures nothing")
-    parser.add_argument("--targets", default=",".join(TARGETS), help="app,baseline (default) or one of them")
+    parser.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help="any of app,baseline,tutorial (default: all; each scenario runs those it has)",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy every app server; files in the run dir")
     parser.add_argument("--out", type=Path, help="report path (default docs/performance.md; --quick: the run dir)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
@@ -200,21 +225,45 @@ def main(argv: list[str] | None = None) -> int:
         server_cpus=args.server_cpus or None,
         extra_env=dict(pair.split("=", 1) for pair in args.env),
     )
+    with tmpfs_directory(enabled=args.chatlog == "sqlite" and not args.chatlog_on_disk) as chatlog_dir:
+        config = replace(config, chatlog_dir=chatlog_dir)
+        return run_plan(args, plan=plan, config=config, run_dir=run_dir, stamp=stamp, out=out)
+
+
+@contextlib.contextmanager
+def tmpfs_directory(*, enabled: bool) -> Iterator[Path | None]:
+    """A private directory in memory (/dev/shm) for the chat log, removed at the end; None when
+    not enabled or there is no /dev/shm."""
+    if not enabled or not TMPFS.is_dir():
+        yield None
+        return
+    # mkdtemp: a new directory only this user can enter, so a shared /dev/shm is no risk.
+    with tempfile.TemporaryDirectory(dir=TMPFS, prefix="chat-bench-") as directory:
+        yield Path(directory)
+
+
+def run_plan(args: argparse.Namespace, *, plan: list[Scenario], config: StackConfig, run_dir: Path, stamp: str,
+             out: Path) -> int:  # fmt: skip
     meta = machine.machine_and_versions(args=args, argv=sys.argv[1:], started=stamp, database_url=args.database_url)
+    meta["chatlog_dir"] = str(config.chatlog_dir or "")
+    # What a durable commit waits for on this machine's disk, and where the chat log is.
+    meta["fsync_ms"] = {"disk": machine.fsync_latency(run_dir)}
+    if config.chatlog_dir is not None:
+        meta["fsync_ms"]["chatlog"] = machine.fsync_latency(config.chatlog_dir)
     (run_dir / "meta.json").write_text(json.dumps(meta, indent=1))
     log(f"writing logs and raw results to {run_dir}")
     create_database(args.database_url, log_dir=run_dir)
     results: dict[tuple[str, str], list[dict]] = {}
     try:
         for scenario in plan:
-            for target in [name for name in TARGETS if name in args.targets.split(",")]:
+            for target in [name for name in scenario.targets if name in args.targets.split(",")]:
                 options = scenario.options
                 if scenario.name == "overload":
                     options = overload_options(scenario, results, target)
                     if options is None:
                         log(f"overload / {target}: no capacity to double; skipped")
                         continue
-                target_config = replace(config, extra_env={}) if target == "baseline" else config
+                target_config = stack_config(config, scenario, target)
                 with Stack(target_config, target=target, processes=scenario.processes) as stack:
                     results[(scenario.name, target)] = run_loadgen(
                         stack,

@@ -115,6 +115,8 @@ class StackConfig:
     server: str = "daphne"  # or "uvicorn"
     server_cpus: str | None = "0"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Where the SQLite chat log lives (None: the stack's own directory, on the disk).
+    chatlog_dir: Path | None = None
 
 
 class Stack:
@@ -129,6 +131,7 @@ class Stack:
         self.started: list[Managed] = []
         self.servers: list[Managed] = []
         self.chatlog_database_url: str | None = None
+        self.chatlog_path: Path | None = None
 
     @property
     def urls(self) -> list[str]:
@@ -197,7 +200,9 @@ class Stack:
             self.chatlog_database_url = create_chatlog_database(self.config.database_url, run_id=self.run_id)
             env.update(CHAT_LOG_BACKEND="mysql", CHAT_LOG_MYSQL_URL=self.chatlog_database_url)
         else:
-            env.update(MONGO_URL="", CHAT_LOG_SQLITE_PATH=str(self.dir / "chatlog.sqlite3"))
+            where = self.config.chatlog_dir or self.dir
+            self.chatlog_path = where / f"chatlog-{self.run_id}.sqlite3"
+            env.update(MONGO_URL="", CHAT_LOG_SQLITE_PATH=str(self.chatlog_path))
         return env
 
     def _server_argv(self, port: int) -> list[str]:
@@ -216,6 +221,11 @@ class Stack:
         if self.chatlog_database_url is not None:
             drop_database(self.chatlog_database_url)
             self.chatlog_database_url = None
+        if self.chatlog_path is not None and self.config.chatlog_dir is not None:
+            # Outside the run directory (tmpfs, by default): memory, not a record to keep.
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.chatlog_path}{suffix}").unlink(missing_ok=True)
+            self.chatlog_path = None
 
 
 def _wait_port(port: int, managed: Managed, timeout: float = 15) -> None:

@@ -77,9 +77,36 @@ def test_a_small_run_of_the_app_loses_nothing_and_stores_each_message_once(trans
     assert "| app |" in text and "ok, " in text
 
 
-def test_the_baseline_answers_the_same_load_generator(config):
-    with Stack(config, target="baseline", processes=1) as stack:
+@pytest.mark.parametrize("target, layer", [("baseline", "pubsub"), ("tutorial", "core")])
+def test_the_references_answer_the_same_load_generator(config, target, layer):
+    config.layer = layer
+    with Stack(config, target=target, processes=1) as stack:
         line = run_loadgen(stack)
 
     assert_nothing_lost(line)
-    assert line["chatlog_check"] is None  # the baseline stores nothing
+    assert line["target"] == target
+    assert line["chatlog_check"] is None  # the tutorial's consumer stores nothing
+
+
+def test_the_report_compares_the_app_with_both_references_and_shows_the_disk(tmp_path):
+    def capacity(target: str, deliveries: float) -> dict:
+        return {
+            "kind": "capacity", "target": target, "clients": 200, "rooms": 20, "servers": 1, "max_p99_ms": 100,
+            "capacity_deliveries_per_s": deliveries, "capacity_messages_per_s": deliveries / 10,
+            "capacity_rate_per_client": deliveries / 2000,
+        }  # fmt: skip
+
+    meta = machine.machine_and_versions(
+        args=argparse.Namespace(chatlog="sqlite", layer="pubsub", server="daphne", server_cpus="0", loadgen_cpus="1",
+                                env=[]),
+        argv=[], started="now", database_url="unused",
+    )  # fmt: skip
+    meta["chatlog_dir"] = str(tmp_path)
+    meta["fsync_ms"] = {"disk": machine.fsync_latency(tmp_path, samples=5, pause=0)}
+    results = {("capacity-1", t): [capacity(t, d)] for t, d in (("app", 9000), ("baseline", 3000), ("tutorial", 1800))}
+    text = report.render(meta=meta, results=results, quick=False, run_dir=tmp_path)
+    assert (
+        "| capacity, 1 process | deliveries/s (p99 <= 100 ms, nothing lost) | 9000 | 3000 | 3.00x | 1800 | 5.00x |"
+        in text
+    )
+    assert "fsync of a 4 KiB append | this machine's disk" in text
