@@ -1,13 +1,13 @@
-"""Redis commands of concurrent sends, sent together: one pipeline per turn of the event loop.
+"""Redis commands of concurrent sends, sent together: one write per turn of the event loop.
 
-Every message costs two Redis commands (the rate-limit script, then the PUBLISH). Sent one by
-one, redis-py spends ~90-130 µs of CPU on each (a pool checkout, a write and a read, each its
-own syscall), more than the rest of posting a message. Commands issued while the event loop
-runs one turn are collected and go out as one pipeline at the start of the next: ~20 µs each
-when ten go together. A lone command waits no longer than that one turn.
+Every message costs two Redis commands (the rate-limit script, then the PUBLISH). Commands
+issued while the event loop runs one turn are collected and written at the start of the
+next, in one write on the loop's lean connection (messages.redis_pipe); each caller's future
+is resolved as its reply arrives. A lone command waits no longer than that one turn.
 
 Not a transaction: each command succeeds or fails on its own, and its caller sees its own
-result or error.
+result or error. A lost connection fails the commands in flight (redis.exceptions
+.ConnectionError, one of REDIS_ERRORS) and the next command opens a new one.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ import asyncio
 import weakref
 from typing import Any
 
-from messages.redis_client import get_redis
+from django.conf import settings
+
+from messages.redis_pipe import PipeProtocol, open_pipe
 
 
 class CommandBatcher:
-    def __init__(self) -> None:
+    def __init__(self, url: str) -> None:
+        self.url = url
         self._pending: list[tuple[tuple, asyncio.Future]] = []
-        self._flushes: set[asyncio.Task] = set()
+        self._pipe: PipeProtocol | None = None
+        self._connecting: asyncio.Task | None = None
 
     def execute(self, *command: Any) -> asyncio.Future:
         loop = asyncio.get_running_loop()
@@ -33,43 +37,54 @@ class CommandBatcher:
         return future
 
     def _flush(self) -> None:
+        if self._connecting is not None:
+            return  # the connection, once open, takes everything pending
+        pipe = self._pipe
+        if pipe is None or pipe.lost is not None:
+            self._connecting = asyncio.get_running_loop().create_task(self._connect())
+            return
         batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._flushes.add(task)  # a reference, until it is done
-        task.add_done_callback(self._flushes.discard)
+        pipe.send([command for command, _ in batch], [future for _, future in batch])
 
-    @staticmethod
-    async def _send(batch: list[tuple[tuple, asyncio.Future]]) -> None:
+    async def _connect(self) -> None:
         try:
-            pipeline = get_redis().pipeline(transaction=False)
-            for command, _ in batch:
-                pipeline.execute_command(*command)
-            results = await pipeline.execute(raise_on_error=False)
-        except asyncio.CancelledError:
-            for _, future in batch:
-                future.cancel()
-            raise
-        except Exception as error:  # Redis down: every caller hears of it
+            self._pipe = await open_pipe(self.url)
+        except Exception as error:  # Redis down: every caller waiting hears of it
+            batch, self._pending = self._pending, []
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
-        for (_, future), result in zip(batch, results, strict=True):
-            if future.done():  # its caller stopped waiting
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        finally:
+            self._connecting = None
+        if self._pending:
+            self._flush()
+
+    def close(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+        batch, self._pending = self._pending, []
+        for _, future in batch:
+            future.cancel()
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
 
 
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CommandBatcher] = weakref.WeakKeyDictionary()
 
 
 async def batched(*command: Any) -> Any:
-    """Run one Redis command (`"PUBLISH", channel, data`) in the next pipeline of this loop."""
+    """Run one Redis command (`"PUBLISH", channel, data`) in the next write of this loop."""
     loop = asyncio.get_running_loop()
     batcher = _per_loop.get(loop)
     if batcher is None:
-        batcher = _per_loop[loop] = CommandBatcher()
+        batcher = _per_loop[loop] = CommandBatcher(settings.REDIS_URL)
     return await batcher.execute(*command)
+
+
+def close_batcher() -> None:
+    """Close this loop's connection (tests: before their event loop goes)."""
+    batcher = _per_loop.pop(asyncio.get_running_loop(), None)
+    if batcher is not None:
+        batcher.close()

@@ -43,6 +43,10 @@ def get_sync_redis() -> redis_sync.Redis:
 
 
 async def close_redis() -> None:
+    """Close this loop's clients: redis-py's and the lean one of messages.redis_batch."""
+    from messages.redis_batch import close_batcher
+
+    close_batcher()
     client = _per_loop.pop(asyncio.get_running_loop(), None)
     if client is not None:
         await client.aclose()

@@ -1,4 +1,5 @@
-"""Redis commands of concurrent sends share one pipeline (messages.redis_batch), on the real Redis."""
+"""Redis commands of concurrent sends share one write on a lean connection (messages.redis_batch,
+messages.redis_pipe), on the real Redis; the reply parser on its own."""
 
 import asyncio
 import uuid
@@ -6,11 +7,10 @@ import uuid
 import pytest
 import redis.asyncio as redis
 from django.conf import settings
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from messages import redis_batch, redis_client
 from messages.ratelimit import send_rate_hit
+from messages.redis_pipe import _INCOMPLETE, encode_command, parse_reply
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 
@@ -38,12 +38,11 @@ async def test_a_failing_command_fails_only_its_own_caller(key):
     assert isinstance(bad, redis.ResponseError)
 
 
-async def test_with_redis_down_every_caller_hears_of_it(monkeypatch):
-    down = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))  # nothing listens there
-    monkeypatch.setattr(redis_batch, "get_redis", lambda: down)
+async def test_with_redis_down_every_caller_hears_of_it(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     outcomes = await asyncio.gather(*(redis_batch.batched("PING") for _ in range(3)), return_exceptions=True)
     assert all(isinstance(outcome, redis_client.REDIS_ERRORS) for outcome in outcomes), outcomes
-    await down.aclose()
+    redis_batch.close_batcher()
 
 
 async def test_the_rate_limit_works_on_a_redis_that_lost_its_scripts(key):
@@ -51,3 +50,52 @@ async def test_the_rate_limit_works_on_a_redis_that_lost_its_scripts(key):
     first = await send_rate_hit(user_id=1, room_id=int(uuid.uuid4().int % 10**9))
     assert first.allowed and first.retry_after == 0
     await redis_client.close_redis()
+
+
+async def test_binary_payloads_reach_subscribers_byte_for_byte(key):
+    payload = bytes(range(256)) + b"\r\n$3\r\n*1\r\n"  # msgpack is binary: nothing may be read into it
+    raw = redis.Redis.from_url(settings.REDIS_URL)  # not decoding: the bytes as they are
+    subscriber = raw.pubsub()
+    await subscriber.subscribe(key)
+    assert await redis_batch.batched("PUBLISH", key, payload) == 1
+    message = None
+    while message is None:
+        message = await subscriber.get_message(timeout=1, ignore_subscribe_messages=True)
+    assert message["data"] == payload
+    await subscriber.aclose()
+    await raw.aclose()
+
+
+async def test_after_redis_drops_the_connection_the_next_command_reconnects(key):
+    connection_id = await redis_batch.batched("CLIENT", "ID")
+    await redis_client.get_redis().client_kill_filter(_id=connection_id)
+    await asyncio.sleep(0.2)  # the close reaches the client
+    assert await redis_batch.batched("SET", key, "after") == "OK"
+    assert await redis_batch.batched("CLIENT", "ID") != connection_id
+    assert await redis_client.get_redis().get(key) == "after"
+
+
+def test_replies_split_anywhere_are_read_whole():
+    replies = b"+OK\r\n:42\r\n$-1\r\n*3\r\n$6\r\nh\xc3\xa9llo\r\n*0\r\n:-7\r\n$0\r\n\r\n-NOSCRIPT no script\r\n"
+    expected = ["OK", 42, None, ["héllo", [], -7], ""]
+    for cut in range(len(replies) + 1):
+        received, pos, buffer = [], 0, bytearray(replies[:cut])
+        for more in (None, replies[cut:]):
+            if more is not None:
+                buffer += more
+            while True:
+                reply, end = parse_reply(buffer, pos)
+                if reply is _INCOMPLETE:
+                    break
+                received.append(reply)
+                pos = end
+        assert received[:5] == expected, cut
+        assert type(received[5]).__name__ == "NoScriptError"
+
+
+def test_commands_are_encoded_as_redis_py_would():
+    assert (
+        encode_command(["EVALSHA", "ab", 1, "k", 0.5])
+        == b"*5\r\n$7\r\nEVALSHA\r\n$2\r\nab\r\n$1\r\n1\r\n$1\r\nk\r\n$3\r\n0.5\r\n"
+    )
+    assert encode_command(["SET", "é", b"\x00"]) == b"*3\r\n$3\r\nSET\r\n$2\r\n\xc3\xa9\r\n$1\r\n\x00\r\n"
