@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.signals import token_group
 from accounts.tokens import token_key_from_authorization, user_for_token_key
 
 
@@ -40,6 +41,8 @@ class TokenHeaderAuthMiddleware(BaseMiddleware):
             user = await database_sync_to_async(user_for_token_key)(key) if key else None
             scope["user"] = user or AnonymousUser()
             scope["auth_method"] = "token"
+            # Revoking the token closes the sockets opened with it (accounts.signals).
+            scope["token_group"] = token_group(key) if user else None
         else:
             scope = dict(scope, auth_method="session")
         return await super().__call__(scope, receive, send)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.signals import session_group
+from accounts.signals import login_group
 from chatproject.shared_frames import SendShared, SharedFrame, send_shared_of
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
@@ -102,13 +102,12 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
 
     async def _join_groups(self) -> None:
         # The room's events come through the process's hub (one subscription per room per
-        # process); the user's and the session's rare events through this socket's own channel.
+        # process); the user's and the login's rare events through this socket's own channel.
         self.room_events = RoomListener(self._room_event, deliver_now=self._deliver_now)
         await get_hub().join(self.room.pk, self.room_events)
         groups = [user_group(self.user["id"])]
-        session = self.scope.get("session")
-        if self.scope.get("auth_method") == "session" and session is not None and session.session_key:
-            groups.append(session_group(session.session_key))
+        if login := login_group(self.scope):
+            groups.append(login)
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined += (group,)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
+from accounts.signals import user_group
 from messages.redis_batch import batched
+
+__all__ = ["batched_group_send", "room_group", "user_group"]
 
 
 def room_group(room_id: int) -> str:
     return f"room.{room_id}"
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 async def batched_group_send(group: str, event: dict) -> None:

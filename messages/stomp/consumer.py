@@ -14,7 +14,7 @@ from functools import partial
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.signals import session_group
+from accounts.signals import login_group, token_group
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership, db_call
@@ -155,10 +155,11 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
         heartbeats = Heartbeats.negotiate(frame)
         user, auth_method = await handshake.authenticate(frame, self.scope)
         self.user = {"id": user.pk, "username": user.get_username()}
-        groups = [user_group(user.pk)]  # bans
-        session = self.scope.get("session")
-        if auth_method == "session" and session is not None and session.session_key:
-            groups.append(session_group(session.session_key))  # logout
+        groups = [user_group(user.pk)]  # bans, deactivation
+        # The login's: logging the session out, or revoking the token, ends the connection.
+        login = token_group(frame.header("passcode")) if auth_method == "passcode" else login_group(self.scope)
+        if login:
+            groups.append(login)
         for group in groups:
             await self._join_group(group)
         self.version = self.parser.version = version

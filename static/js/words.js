@@ -36,7 +36,7 @@ export function errorWords(frame) {
 
 const FINAL_CLOSES = {
   4401: { text: "You are signed out. Log in again to chat.", login: true },
-  4001: { text: "You logged out. Log in again to chat.", login: true },
+  4001: { text: "You are signed out (you logged out, or your account was closed). Log in again to chat.", login: true },
   4403: { text: "You are no longer allowed in this room." },
   4404: { text: "This room does not exist any more." },
 };

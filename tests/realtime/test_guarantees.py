@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async
 
 from tests.factories import PASSWORD
 from tests.realtime.conftest import room_url
+from tests.support.http import api
 from tests.support.lossy_layer import fate
 from tests.support.processes import MongoEcoProcess
 from tests.support.ws import ChatClient
@@ -110,6 +111,36 @@ async def test_logging_out_closes_the_sockets_of_that_session(server_a, server_b
     assert await socket.close_code() == 4001
     await other_session.post("still", "the token socket stays")
     await other_session.close()
+
+
+async def test_revoking_a_token_closes_the_sockets_opened_with_it_on_every_process(server_a, server_b, room, people):
+    user = people[0]
+    bots = [await ChatClient.open(room_url(server, room), token=user.token) for server in (server_a, server_b)]
+    opener = await sync_to_async(_logged_in_opener)(server_a, user.username)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in opener.cookiejar)
+    browser = await ChatClient.open(room_url(server_b, room), cookie=cookie, origin=server_b.http_url)
+
+    status, _ = await sync_to_async(api)(server_a, "DELETE", "/api/auth/token/revoke/", token=user.token)
+    assert status == 204
+    assert [await bot.close_code() for bot in bots] == [4001, 4001]
+    again = await ChatClient.open(room_url(server_a, room), token=user.token, expect_hello=False)
+    assert await again.close_code() == 4401  # the revoked token opens nothing more
+    assert (await browser.post("still", "the browser session stays"))["body"] == "the browser session stays"
+    await browser.close()
+
+
+async def test_deactivating_a_user_closes_all_their_sockets_and_they_cannot_come_back(server_a, server_b, room, people):
+    user, other = people[0], people[1]
+    sockets = [await ChatClient.open(room_url(server, room), token=user.token) for server in (server_a, server_b)]
+    bystander = await ChatClient.open(room_url(server_a, room), token=other.token)
+
+    user.is_active = False
+    await user.asave(update_fields=["is_active"])
+    assert [await socket.close_code() for socket in sockets] == [4001, 4001]
+    late = await ChatClient.open(room_url(server_a, room), token=user.token, expect_hello=False)
+    assert await late.close_code() == 4401
+    assert (await bystander.post("still", "others stay"))["body"] == "others stay"
+    await bystander.close()
 
 
 def _logged_in_opener(server, username: str):

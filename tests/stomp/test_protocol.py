@@ -129,6 +129,15 @@ async def test_signing_in_with_the_header_token_or_the_session_cookie(server_a, 
     assert error.header("message") == "session_ended" and code == 4001
 
 
+async def test_revoking_the_token_ends_a_connection_signed_in_with_it_as_passcode(server_a, alice):
+    client = await StompClient.open(stomp_url(server_a))
+    await client.connect(login="alice", passcode=alice.token)
+    status, _ = await sync_to_async(api)(server_a, "DELETE", "/api/auth/token/revoke/", token=alice.token)
+    assert status == 204
+    error, code = await client.error_and_close()
+    assert error.header("message") == "session_ended" and code == 4001
+
+
 async def test_a_passcode_decides_over_the_handshake_user(server_a, alice, bob):
     client = await StompClient.open(stomp_url(server_a), token=bob.token)
     assert (await client.connect(login="alice", passcode=alice.token)).header("user-name") == "alice"
