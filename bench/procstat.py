@@ -39,8 +39,9 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-def cpu_times() -> dict[str, tuple[float, float]]:
-    """Per CPU ("cpu0", ...): (busy, total) jiffies since boot."""
+def cpu_times() -> dict[str, tuple[float, float, float]]:
+    """Per CPU ("cpu0", ...): (busy, total, steal) jiffies since boot. Steal is time the
+    hypervisor gave this virtual CPU to someone else: busy, but not with anything of ours."""
     times = {}
     for line in Path("/proc/stat").read_text().splitlines():
         name, *values = line.split()
@@ -49,7 +50,7 @@ def cpu_times() -> dict[str, tuple[float, float]]:
         numbers = [int(value) for value in values[:8]]
         idle = numbers[3] + numbers[4]  # idle + iowait
         total = sum(numbers)
-        times[name] = (total - idle, total)
+        times[name] = (total - idle, total, numbers[7])
     return times
 
 
@@ -66,7 +67,7 @@ class Watch:
 
     pids: dict[str, int]
     _tracked: dict[str, _Tracked] = field(default_factory=dict)
-    _cpus_start: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _cpus_start: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     _started: float = 0.0
     _task: asyncio.Task | None = None
 
@@ -87,7 +88,8 @@ class Watch:
                 tracked.rss_max = max(tracked.rss_max, rss_bytes(tracked.pid) or 0)
 
     def stop(self) -> dict:
-        """{"processes": {name: {cpu_s, cpu_pct, rss_mb, rss_max_mb}}, "cpu_busy_pct": {cpuN: pct}}."""
+        """{"processes": {name: {cpu_s, cpu_pct, rss_mb, rss_max_mb}}, "cpu_busy_pct": {cpuN: pct},
+        "cpu_steal_pct": {cpuN: pct}} (steal is part of busy)."""
         if self._task is not None:
             self._task.cancel()
         elapsed = max(time.monotonic() - self._started, 1e-9)
@@ -106,8 +108,10 @@ class Watch:
                 "rss_mb": round(rss / 2**20, 1),
                 "rss_max_mb": round(max(tracked.rss_max, rss) / 2**20, 1),
             }
-        busy = {}
-        for name, (busy_end, total_end) in cpu_times().items():
-            busy_start, total_start = self._cpus_start.get(name, (busy_end, total_end))
-            busy[name] = round(100 * (busy_end - busy_start) / max(total_end - total_start, 1), 1)
-        return {"elapsed_s": round(elapsed, 2), "processes": processes, "cpu_busy_pct": busy}
+        busy, steal = {}, {}
+        for name, end in cpu_times().items():
+            start = self._cpus_start.get(name, end)
+            total = max(end[1] - start[1], 1)
+            busy[name] = round(100 * (end[0] - start[0]) / total, 1)
+            steal[name] = round(100 * (end[2] - start[2]) / total, 1)
+        return {"elapsed_s": round(elapsed, 2), "processes": processes, "cpu_busy_pct": busy, "cpu_steal_pct": steal}

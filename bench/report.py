@@ -31,10 +31,21 @@ def cpu_us_per_delivery(line: dict) -> float | None:
 
 
 def other_load_pct(line: dict) -> float:
-    """CPU (% of one core) used during the phase by processes the benchmark does not watch."""
+    """CPU (% of one core) busy during the phase with anything but the processes the benchmark
+    watches: other processes, the kernel's own work, and the hypervisor's steal."""
     busy = sum(line.get("cpu_busy_pct", {}).values())
     ours = sum(proc.get("cpu_pct", 0) for proc in line.get("processes", {}).values())
     return round(max(busy - ours, 0), 1)
+
+
+def steal_pct(line: dict) -> float:
+    """CPU (% of one core) the hypervisor gave to other machines during the phase."""
+    return round(sum(line.get("cpu_steal_pct", {}).values()), 1)
+
+
+def _other(line: dict) -> str:
+    steal = steal_pct(line)
+    return f"{other_load_pct(line)}%" + (f" (steal {steal}%)" if steal else "")
 
 
 def _pct(name: str, line: dict) -> str:
@@ -82,6 +93,7 @@ def _log_check(line: dict) -> str:
 def render(*, meta: dict, results: dict, quick: bool, run_dir: Path) -> str:
     lines_all = [line for lines in results.values() for line in lines]
     other = max((other_load_pct(line) for line in lines_all if "cpu_busy_pct" in line), default=0.0)
+    steal = max((steal_pct(line) for line in lines_all if "cpu_steal_pct" in line), default=0.0)
     out = ["# Performance", ""]
     where = run_dir.relative_to(ROOT) if run_dir.is_relative_to(ROOT) else run_dir
     out += [
@@ -92,8 +104,9 @@ def render(*, meta: dict, results: dict, quick: bool, run_dir: Path) -> str:
     if quick:
         out += ["> **`--quick` run: tiny scenarios that check the harness. These numbers measure nothing.**", ""]
     if other > QUIET_LIMIT_PCT:
-        out += [f"> **Not a quiet machine**: processes outside the benchmark used up to {other:.0f}% of a core",
-                "> during a measurement. Rerun on a quiet machine before trusting these numbers.", ""]  # fmt: skip
+        out += [f"> **Not a quiet machine**: work outside the benchmark took up to {other:.0f}% of a core",
+                f"> during a measurement (of which the hypervisor's steal: up to {steal:.0f}%). Rerun on a quiet",
+                "> machine before trusting these numbers.", ""]  # fmt: skip
     out += _setup(meta)
     out += _summary(results, meta)
     out += _details(results)
@@ -250,7 +263,7 @@ def _run_table(rows: list[tuple[str, dict]]) -> list[str]:
             f"{_ms(ack, 'p50')} / {_ms(ack, 'p99')} | {_faults(line)} | {server_cpu_pct(line)}% | "
             f"{cpu_us_per_delivery(line) or '-'} | {_services(line)} | "
             f"{_pct('loadgen', line)}"
-            f"{' (bound)' if line.get('loadgen_bound') else ''} | {other_load_pct(line)}% | {_log_check(line)} |"
+            f"{' (bound)' if line.get('loadgen_bound') else ''} | {_other(line)} | {_log_check(line)} |"
         )
     return out
 
@@ -329,7 +342,7 @@ def _capacity(scenario: str, target: str, lines: list[dict]) -> list[str]:
         out.append(
             f"| {step['rate_per_client']:.3g} | {step['offered_per_s']} | {step['deliveries_per_s']} | "
             f"{_ms(step['latency_ms'], 'p50')} / {_ms(step['latency_ms'], 'p99')} | {server_cpu_pct(step)}% | "
-            f"{_services(step)} | {_pct('loadgen', step)} | {other_load_pct(step)}% | "
+            f"{_services(step)} | {_pct('loadgen', step)} | {_other(step)} | "
             f"{why} |"
         )
     return [*out, ""]
