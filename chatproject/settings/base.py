@@ -87,9 +87,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 # Rate-limit and presence keys start with this, so deployments can share a Redis database.
 CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX", "chat")
-# pubsub: one PUBLISH per room message and no polling; it measured 25% less server CPU per
-# delivery than core, with a lower p99 (docs/performance-analysis.md). What it gives up, a
-# queue that keeps messages while a process reconnects to Redis, the chat log makes up for.
+# pubsub: one PUBLISH per room message and no polling; it measured 21% less server CPU per
+# delivery than core (209 vs 265 µs), with a lower p99 (docs/performance-analysis.md). What it
+# gives up, a queue that keeps messages while a process reconnects to Redis, the chat log makes
+# up for.
 CHANNEL_LAYER_BACKEND = env_choice("CHAT_CHANNEL_LAYER", ["core", "pubsub"], "pubsub")
 if REDIS_URL:
     CHANNEL_LAYERS = {
