@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from accounts.signals import user_group
 from messages.redis_batch import batched
 
-__all__ = ["batched_group_send", "room_group", "user_group"]
+__all__ = ["batched_group_send", "room_group", "user_group", "uses_lean_pubsub"]
 
 
 def room_group(room_id: int) -> str:
@@ -21,11 +21,14 @@ async def batched_group_send(group: str, event: dict) -> None:
     encoding are the layer's own, so its subscribers receive the event as from group_send.
     The layer's own group_send takes a lock and a round trip of its own for every publish."""
     layer = get_channel_layer()
-    # Exactly the stock layer: a subclass may do more in group_send (the tests' lossy layer
-    # drops and delays on purpose), which this shortcut would skip.
-    if type(layer) is not RedisPubSubChannelLayer:
+    if not uses_lean_pubsub(layer):
         return await layer.group_send(group, event)
-    loop_layer = layer._get_layer()
-    if len(loop_layer._shards) != 1:  # sharded: the layer knows which Redis has the group
-        return await layer.group_send(group, event)
-    await batched("PUBLISH", loop_layer._get_group_channel_name(group), layer.serialize(event))
+    await batched("PUBLISH", layer._get_layer()._get_group_channel_name(group), layer.serialize(event))
+
+
+def uses_lean_pubsub(layer: BaseChannelLayer) -> bool:
+    """The stock pub/sub layer on one Redis (REDIS_URL), whose channel names and encoding the
+    lean paths (this PUBLISH, messages.room_feed) reproduce. A sharded layer knows which Redis
+    has a group; a subclass may do more in group_send (the tests' lossy layer drops and delays
+    on purpose), which they would skip."""
+    return type(layer) is RedisPubSubChannelLayer and len(layer._get_layer()._shards) == 1

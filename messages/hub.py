@@ -2,7 +2,7 @@
 
 With one group membership per socket, the channel layer carries every room message once per
 member socket (a Redis round trip, a decode and a dispatch each): most of a delivery's cost.
-The hub joins each room's group once per process, on its own channel, and hands each event to
+The hub subscribes to each room once per process (messages.room_feed) and hands each event to
 the local sockets of that room. Sockets keep their own in-order, gap-filling delivery
 (messages.delivery), so a message the hub misses is still filled from the log.
 """
@@ -15,18 +15,13 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 
-from channels.layers import get_channel_layer
-
 from chatproject.shared_frames import SharedFrame
 from messages.chatlog import get_chatlog
-from messages.groups import room_group
 from messages.redis_client import REDIS_ERRORS
+from messages.room_feed import room_feed
 
 logger = logging.getLogger(__name__)
 
-# channels-redis forgets a group membership after its group_expiry (a day by default);
-# the hub renews its rooms' memberships well before that.
-RENEW_SECONDS = 3600
 # A dropped broadcast is filled from the log when the room's next message arrives; when none
 # follows (the last message of a conversation), the hub's tail check finds it in the log.
 TAIL_CHECK_SECONDS = 2.0
@@ -79,27 +74,18 @@ class RoomListener:
 
 class RoomHub:
     def __init__(self) -> None:
-        self.layer = get_channel_layer()
-        self.channel: str | None = None
+        self.feed = room_feed(self._hand_out)
         self.rooms: dict[int, set[RoomListener]] = {}
         self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task] = []
+        self._tail_checker: asyncio.Task | None = None
         self.seen_seq: dict[int, int] = {}  # the highest seq broadcast to each room, as far as we know
 
     async def join(self, room_id: int, listener: RoomListener) -> None:
         async with self._lock:
-            if self.channel is None:
-                # The default prefix on purpose: channels-redis polls one Redis list per process
-                # and prefix, and only for the prefix its current waiter asked for; a channel
-                # with a prefix of its own would wait until every consumer stopped receiving.
-                self.channel = await self.layer.new_channel()
-                self._tasks = [
-                    asyncio.create_task(self._receive()),
-                    asyncio.create_task(self._renew()),
-                    asyncio.create_task(self._check_tails()),
-                ]
+            if self._tail_checker is None:
+                self._tail_checker = asyncio.create_task(self._check_tails())
             if room_id not in self.rooms:
-                await self.layer.group_add(room_group(room_id), self.channel)
+                await self.feed.subscribe(room_id)
                 self.rooms[room_id] = set()
             self.rooms[room_id].add(listener)
 
@@ -114,19 +100,7 @@ class RoomHub:
                 del self.rooms[room_id]
                 self.seen_seq.pop(room_id, None)
                 with contextlib.suppress(*REDIS_ERRORS):
-                    await self.layer.group_discard(room_group(room_id), self.channel)
-
-    async def _receive(self) -> None:
-        while True:
-            try:
-                event = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Redis down: sockets fill any gap from the log once it is back
-                logger.exception("hub receive failed; retrying")
-                await asyncio.sleep(1)
-                continue
-            self._hand_out(event)
+                    await self.feed.unsubscribe(room_id)
 
     def _hand_out(self, event: dict) -> None:
         room_id = event.get("room_id")
@@ -160,15 +134,6 @@ class RoomHub:
                 self._hand_out({"type": "chat.catch_up", "room_id": room_id, "seq": previous[room_id]})
             suspects[room_id] = stored
         return suspects
-
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(RENEW_SECONDS)
-            for room_id in tuple(self.rooms):
-                try:
-                    await self.layer.group_add(room_group(room_id), self.channel)
-                except REDIS_ERRORS:
-                    logger.exception("could not renew the hub's membership of room %s", room_id)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, parse_url
@@ -44,9 +44,10 @@ def _error(message: str) -> ResponseError:
     return NoScriptError(message) if message.startswith("NOSCRIPT") else ResponseError(message)
 
 
-def parse_reply(buffer: bytes | bytearray, start: int) -> tuple[Any, int]:
+def parse_reply(buffer: bytes | bytearray, start: int, *, decode: bool = True) -> tuple[Any, int]:
     """One RESP2 reply from `buffer` at `start`: (reply, end), or (_INCOMPLETE, start) when the
-    buffer does not hold all of it yet. An error reply is returned as an exception instance."""
+    buffer does not hold all of it yet. An error reply is returned as an exception instance.
+    Bulk strings are str, or bytes with `decode=False` (binary payloads)."""
     line_end = buffer.find(b"\r\n", start)
     if line_end < 0:
         return _INCOMPLETE, start
@@ -57,7 +58,8 @@ def parse_reply(buffer: bytes | bytearray, start: int) -> tuple[Any, int]:
             return None, pos
         if len(buffer) < pos + size + 2:
             return _INCOMPLETE, start
-        return buffer[pos : pos + size].decode(), pos + size + 2
+        data = buffer[pos : pos + size]
+        return (data.decode() if decode else bytes(data)), pos + size + 2
     if kind == 0x3A:  # : integer
         return int(line), pos
     if kind == 0x2A:  # * array
@@ -66,7 +68,7 @@ def parse_reply(buffer: bytes | bytearray, start: int) -> tuple[Any, int]:
             return None, pos
         items = []
         for _ in range(size):
-            item, pos = parse_reply(buffer, pos)
+            item, pos = parse_reply(buffer, pos, decode=decode)
             if item is _INCOMPLETE:
                 return _INCOMPLETE, start
             items.append(item)
@@ -132,7 +134,7 @@ class PipeProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def open_pipe(url: str) -> PipeProtocol:
+async def open_pipe[P: PipeProtocol](url: str, protocol: Callable[[], P] = PipeProtocol) -> P:
     """Connect to the Redis of `url` (redis://, rediss://, unix://), authenticate and select
     its database. Raises redis.exceptions.ConnectionError (or the server's ResponseError)."""
     options = parse_url(url)
@@ -140,11 +142,11 @@ async def open_pipe(url: str) -> PipeProtocol:
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
             if options.get("connection_class") is UnixDomainSocketConnection:
-                _, pipe = await loop.create_unix_connection(PipeProtocol, options["path"])
+                _, pipe = await loop.create_unix_connection(protocol, options["path"])
             else:
                 tls = ssl.create_default_context() if options.get("connection_class") is SSLConnection else None
                 _, pipe = await loop.create_connection(
-                    PipeProtocol, options.get("host", "localhost"), options.get("port", 6379), ssl=tls
+                    protocol, options.get("host", "localhost"), options.get("port", 6379), ssl=tls
                 )
     except (OSError, TimeoutError) as error:
         raise RedisConnectionError(f"cannot connect to Redis: {error}") from error

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import redis.asyncio as redis
 from asgiref.sync import sync_to_async
 
 from tests.factories import PASSWORD, RoomFactory, UserFactory, token_for
 from tests.realtime.conftest import room_url
 from tests.support.http import api
-from tests.support.processes import free_port
+from tests.support.processes import RedisProcess, free_port
 from tests.support.ws import ChatClient
 
 
@@ -40,3 +43,39 @@ def test_readiness_reports_each_store(servers_with, transactional_db):
     no_log = servers_with("no-chat-log", MONGO_URL=f"mongodb://127.0.0.1:{free_port()}/")
     status, body = api(no_log, "GET", "/readyz")
     assert status == 503 and body["checks"]["chat_log"].startswith("unavailable") and body["checks"]["database"] == "ok"
+
+
+async def test_after_redis_restarts_messages_cross_processes_live_again(servers_with, room, people):
+    # Pub/sub keeps nothing across a restart: each process must subscribe to its rooms again.
+    # Without that, the hub's tail check would still bring a message round within ~4 s; live
+    # delivery is what this checks.
+    private_redis = await sync_to_async(RedisProcess.started)()
+    try:
+        first = await sync_to_async(servers_with)("redis-restart-a", REDIS_URL=private_redis.url)
+        second = await sync_to_async(servers_with)("redis-restart-b", REDIS_URL=private_redis.url)
+        sender = await ChatClient.open(room_url(first, room), token=people[0].token)
+        watcher = await ChatClient.open(room_url(second, room), token=people[1].token)
+        await sender.post("m1", "before the restart")
+        assert [m["seq"] for m in await watcher.messages(1)] == [1]
+
+        await sync_to_async(private_redis.restart)()
+        await _until_both_processes_subscribed(private_redis.url, room.pk)
+        await sender.post("m2", "after the restart")
+        assert [m["seq"] for m in await watcher.messages(1, timeout=1.5)] == [2]
+        await sender.close()
+        await watcher.close()
+    finally:
+        await sync_to_async(private_redis.stop)()
+
+
+async def _until_both_processes_subscribed(url: str, room_id: int) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(200):
+            channels = [c for c in await client.pubsub_channels() if c.endswith(f"room.{room_id}".encode())]
+            if channels and dict(await client.pubsub_numsub(*channels)).get(channels[0]) == 2:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the processes did not subscribe to the room again within 10 s")
+    finally:
+        await client.aclose()

@@ -51,6 +51,49 @@ class MongoEcoProcess:
             self.process.kill()
 
 
+class RedisProcess:
+    """A private redis-server on a free port (never the shared one), for tests that stop it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def started(cls) -> RedisProcess:
+        redis = cls()
+        redis.start()
+        return redis
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def restart(self) -> None:
+        """Stop and start again on the same port, empty: every client connection is dropped."""
+        self.stop()
+        self.start()
+
+
 class DaphneProcess:
     """daphne (as `python -m chatproject.serve`, the production command) on a free port,
     logging to var/test-logs/."""
