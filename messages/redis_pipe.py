@@ -96,28 +96,37 @@ class PipeProtocol(asyncio.Protocol):
         self.waiters.extend(waiters)
         self.transport.write(b"".join(encode_command(command) for command in commands))
 
+    # Bulk strings as str; a subclass that carries binary payloads reads bytes.
+    decode_replies = True
+
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
         buffer += data
         pos = 0
         try:
-            while self.waiters:
-                reply, end = parse_reply(buffer, pos)
+            while True:
+                reply, end = parse_reply(buffer, pos, decode=self.decode_replies)
                 if reply is _INCOMPLETE:
                     break
                 pos = end
-                waiter = self.waiters.popleft()
-                if waiter.done():  # its caller stopped waiting
-                    continue
-                if isinstance(reply, Exception):
-                    waiter.set_exception(reply)
-                else:
-                    waiter.set_result(reply)
+                self.reply_received(reply)
         except RedisConnectionError as error:  # not Redis speaking: give up this connection
             self.transport.close()
             self._fail(error)
             return
         del buffer[:pos]
+
+    def reply_received(self, reply: Any) -> None:
+        """Each reply answers the oldest command waiting (Redis answers in order)."""
+        if not self.waiters:
+            return
+        waiter = self.waiters.popleft()
+        if waiter.done():  # its caller stopped waiting
+            return
+        if isinstance(reply, Exception):
+            waiter.set_exception(reply)
+        else:
+            waiter.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(RedisConnectionError(f"connection to Redis lost: {exc or 'closed'}"))

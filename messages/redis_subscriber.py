@@ -20,7 +20,7 @@ from typing import Any
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from messages.redis_client import REDIS_ERRORS
-from messages.redis_pipe import _INCOMPLETE, CONNECT_TIMEOUT_SECONDS, PipeProtocol, open_pipe, parse_reply
+from messages.redis_pipe import CONNECT_TIMEOUT_SECONDS, PipeProtocol, open_pipe
 
 logger = logging.getLogger(__name__)
 
@@ -52,31 +52,13 @@ class SubscriberProtocol(PipeProtocol):
         except TimeoutError as error:
             raise RedisConnectionError("Redis did not answer the subscriber in time") from error
 
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        pos = 0
-        try:
-            while True:
-                reply, end = parse_reply(buffer, pos, decode=False)
-                if reply is _INCOMPLETE:
-                    break
-                pos = end
-                if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
-                    self.on_message(reply[1], reply[2])
-                elif self.waiters:
-                    waiter = self.waiters.popleft()
-                    if waiter.done():
-                        continue
-                    if isinstance(reply, Exception):
-                        waiter.set_exception(reply)
-                    else:
-                        waiter.set_result(reply)
-        except RedisConnectionError as error:  # not Redis speaking: give up this connection
-            self.transport.close()
-            self._fail(error)
-            return
-        del buffer[:pos]
+    decode_replies = False  # payloads are the layer's binary encoding
+
+    def reply_received(self, reply: Any) -> None:
+        if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
+            self.on_message(reply[1], reply[2])
+        else:
+            super().reply_received(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
