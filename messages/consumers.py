@@ -104,7 +104,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         # The room's events come through the process's hub (one subscription per room per
         # process); the user's and the login's rare events through this socket's own channel.
         self.room_events = RoomListener(self._room_event, deliver_now=self._deliver_now)
-        await get_hub().join(self.room.pk, self.room_events)
+        await get_hub().join(self.room.pk, self.room_events, room_slug=self.room.slug)
         groups = [user_group(self.user["id"])]
         if login := login_group(self.scope):
             groups.append(login)

@@ -3,8 +3,9 @@
 With one group membership per socket, the channel layer carries every room message once per
 member socket (a Redis round trip, a decode and a dispatch each): most of a delivery's cost.
 The hub subscribes to each room once per process (messages.room_feed) and hands each event to
-the local sockets of that room. Sockets keep their own in-order, gap-filling delivery
-(messages.delivery), so a message the hub misses is still filled from the log.
+the local sockets of that room, room messages in seq order (messages.room_order). Sockets
+keep their own in-order, gap-filling delivery (messages.delivery), so a message the hub
+misses is still filled from the log.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import weakref
 from collections.abc import Awaitable, Callable
 
 from chatproject.shared_frames import SharedFrame
+from messages import protocol
 from messages.chatlog import get_chatlog
+from messages.delivery import GAP_WAIT_SECONDS, PAGE_SIZE
 from messages.redis_client import REDIS_ERRORS
 from messages.room_feed import room_feed
+from messages.room_order import RoomOrder
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +77,27 @@ class RoomListener:
 
 
 class RoomHub:
-    def __init__(self) -> None:
+    def __init__(self, *, gap_wait: float = GAP_WAIT_SECONDS) -> None:
         self.feed = room_feed(self._hand_out)
         self.rooms: dict[int, set[RoomListener]] = {}
+        self.orders: dict[int, RoomOrder] = {}
+        self.gap_wait = gap_wait
         self._lock = asyncio.Lock()
         self._tail_checker: asyncio.Task | None = None
         self.seen_seq: dict[int, int] = {}  # the highest seq broadcast to each room, as far as we know
 
-    async def join(self, room_id: int, listener: RoomListener) -> None:
+    async def join(self, room_id: int, listener: RoomListener, *, room_slug: str) -> None:
         async with self._lock:
             if self._tail_checker is None:
                 self._tail_checker = asyncio.create_task(self._check_tails())
             if room_id not in self.rooms:
                 await self.feed.subscribe(room_id)
                 self.rooms[room_id] = set()
+                self.orders[room_id] = RoomOrder(
+                    hand_out=self._to_listeners,
+                    fetch_stored=lambda after, through: self._stored_events(room_id, room_slug, after, through),
+                    gap_wait=self.gap_wait,
+                )
             self.rooms[room_id].add(listener)
 
     async def leave(self, room_id: int, listener: RoomListener) -> None:
@@ -98,6 +109,7 @@ class RoomHub:
             listeners.discard(listener)
             if not listeners:
                 del self.rooms[room_id]
+                self.orders.pop(room_id).close()
                 self.seen_seq.pop(room_id, None)
                 with contextlib.suppress(*REDIS_ERRORS):
                     await self.feed.unsubscribe(room_id)
@@ -106,9 +118,34 @@ class RoomHub:
         room_id = event.get("room_id")
         if event.get("type") == "chat.message":
             self.seen_seq[room_id] = max(self.seen_seq.get(room_id, 0), event["seq"])
+            if (order := self.orders.get(room_id)) is not None:
+                order.push(event)
+                return
+        self._to_listeners(event)
+
+    def _to_listeners(self, event: dict) -> None:
+        if event.get("type") == "chat.message":
             event["shared"] = SharedFrame(event["text"])  # framed once, for every socket here
-        for listener in tuple(self.rooms.get(room_id, ())):
+        for listener in tuple(self.rooms.get(event.get("room_id"), ())):
             listener.put(event)
+
+    async def _stored_events(self, room_id: int, room_slug: str, after_seq: int, through_seq: int) -> list[dict]:
+        """The room's stored messages after_seq < seq <= through_seq (up to a page) as live events."""
+        messages = await get_chatlog().page_after(
+            room_id=room_id, after_seq=after_seq, limit=min(PAGE_SIZE, through_seq - after_seq)
+        )
+        return [
+            {
+                "type": "chat.message",
+                "room_id": room_id,
+                "seq": message.seq,
+                "text": protocol.encode(
+                    protocol.new_message_frame(protocol.message_payload(message, room_slug=room_slug))
+                ),
+            }
+            for message in messages
+            if message.seq <= through_seq
+        ]
 
     async def _check_tails(self) -> None:
         """Every TAIL_CHECK_SECONDS, compare each room's stored last seq with the last one
@@ -132,6 +169,8 @@ class RoomHub:
             if previous.get(room_id, 0) > self.seen_seq.get(room_id, 0):
                 self.seen_seq[room_id] = previous[room_id]
                 self._hand_out({"type": "chat.catch_up", "room_id": room_id, "seq": previous[room_id]})
+                if (order := self.orders.get(room_id)) is not None:
+                    order.caught_up(previous[room_id])
             suspects[room_id] = stored
         return suspects
 
