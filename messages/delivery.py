@@ -82,9 +82,17 @@ class RoomStream:
     @contextlib.asynccontextmanager
     async def own_send(self) -> AsyncIterator[Callable[[int, str], Awaitable[None]]]:
         """Hold the stream while this socket posts, acks and shows its own message, so that the
-        room's copy of the message cannot reach the socket before its ack. Yields `deliver`."""
+        room's copy of the message cannot reach the socket before its ack. Yields a `deliver`
+        that shows the message only if it comes next: when messages before it are still on
+        their way (sent by other processes, whose broadcasts race this one), its room copy
+        brings it in turn, and the socket neither holds it nor reads the log for the others."""
+
+        async def deliver_if_next(seq: int, frame: str) -> None:
+            if seq == self.delivered_seq + 1:
+                await self._deliver(seq=seq, frame=frame)
+
         async with self._lock:
-            yield lambda seq, frame: self._deliver(seq=seq, frame=frame)
+            yield deliver_if_next
 
     async def _deliver(self, *, seq: int, frame: LiveFrame) -> None:
         if seq <= self.delivered_seq:

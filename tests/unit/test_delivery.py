@@ -155,6 +155,20 @@ async def test_the_rooms_copy_of_my_message_waits_for_my_ack(sent):
     assert [f["type"] for f in sent] == ["message.ack", "message.new"]
 
 
+async def test_my_message_ahead_of_one_still_on_its_way_is_left_to_the_rooms_copy(sent):
+    log = MemoryLog(2)
+    room = stream(log, sent)
+    async with room.own_send() as deliver:
+        sent.append({"type": "message.ack"})
+        await deliver(2, live_text(2))  # 1, from another process, has not arrived yet
+    await asyncio.sleep(GAP_WAIT * 3)  # and takes longer than a gap's wait
+    assert [f["type"] for f in sent] == ["message.ack"]
+    assert log.reads == 0  # nothing held, so nothing read from the log: the room's copies come
+    await room.deliver(seq=1, frame=live_text(1))
+    await room.deliver(seq=2, frame=live_text(2))
+    assert seqs(sent) == [1, 2]
+
+
 # --- the hub's synchronous fast path (RoomStream.deliver_now, RoomListener) ---------------
 
 
