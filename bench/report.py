@@ -276,6 +276,15 @@ def _details(results: dict) -> list[str]:
         out += [f"### steady: {first['clients']} clients, {first['rooms']} rooms, {first['rate_per_client']:g} "
                 f"msg/s each, {first['duration_s']:g} s", ""]  # fmt: skip
         out += [*_run_table(steady), ""]
+    two = _get(results, "steady-2", "app")
+    if two:
+        out += [
+            "### steady-2: the app's steady load over 2 processes that share every room",
+            "",
+            "Beside the app's `steady` row: what a second process costs per delivery at the same load.",
+            "",
+        ]
+        out += [*_run_table([("app, 2 processes", two)]), ""]
     disk = _get(results, "steady-disk", "app")
     if disk:
         out += [
