@@ -8,8 +8,10 @@ from functools import partial
 import autobahn.util
 from autobahn.websocket.protocol import PreparedMessage
 from daphne.cli import CommandLineInterface
-from daphne.server import Server
+from daphne.server import Server, twisted_loop
+from django.conf import settings
 
+from chatproject.loop_watch import LoopWatch
 from chatproject.shared_frames import SEND_SHARED, SharedFrame
 
 
@@ -20,6 +22,8 @@ class ChatServer(Server):
         # collection paused the event loop for 100-140 ms under load (every socket waits).
         gc.collect()
         gc.freeze()
+        if settings.CHAT_LOOP_STALL_MS:
+            LoopWatch(twisted_loop, threshold=settings.CHAT_LOOP_STALL_MS / 1000).start()
         return super().run()
 
     def create_application(self, protocol, scope):

@@ -150,6 +150,8 @@ CHAT_RATE_WINDOW_SECONDS = env_int("CHAT_RATE_WINDOW_SECONDS", 10, minimum=1)
 CHAT_RESUME_MAX_MESSAGES = env_int("CHAT_RESUME_MAX_MESSAGES", 500, minimum=1)
 CHAT_TYPING_INTERVAL_SECONDS = env_int("CHAT_TYPING_INTERVAL_SECONDS", 2, minimum=0)
 CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 60, minimum=5)
+# A server process logs its event loop held this long (and where), chatproject.loop_watch; 0: off.
+CHAT_LOOP_STALL_MS = env_int("CHAT_LOOP_STALL_MS", 200, minimum=0)
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
