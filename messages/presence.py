@@ -65,24 +65,26 @@ Touched = tuple[list[str], int]  # the entries left, and how many had expired
 
 async def _touch_rooms(changes: dict[int, tuple[Collection[str], str | None]]) -> dict[int, Touched]:
     """For each room: drop expired entries, add or refresh `entries`, remove `remove`. One
-    Redis round trip for all of them."""
+    Redis round trip for all of them, on the loop's lean connection (messages.redis_batch),
+    shared with every other socket's presence change and send in the same turn: when hundreds
+    of sockets join or leave at once, they do not each take a connection of their own."""
     if not settings.REDIS_URL:
         return {room_id: memory_presence.touch(room_id, *change) for room_id, change in changes.items()}
-    from messages.redis_client import get_redis
+    from messages.redis_batch import batched_all
 
     now = time.time()
     ttl = settings.CHAT_PRESENCE_TTL_SECONDS
-    async with get_redis().pipeline(transaction=True) as pipe:
-        for room_id, (entries, remove) in changes.items():
-            key = redis_key("presence", room_id)
-            pipe.zremrangebyscore(key, "-inf", now)
-            if scores := {entry: now + ttl for entry in entries}:
-                pipe.zadd(key, scores)
-            if remove is not None:
-                pipe.zrem(key, remove)
-            pipe.zrange(key, 0, -1)
-            pipe.expire(key, math.ceil(ttl * 2))
-        results = iter(await pipe.execute())
+    commands: list[tuple] = []
+    for room_id, (entries, remove) in changes.items():
+        key = redis_key("presence", room_id)
+        commands.append(("ZREMRANGEBYSCORE", key, "-inf", now))
+        if entries:
+            commands.append(("ZADD", key, *(part for entry in entries for part in (now + ttl, entry))))
+        if remove is not None:
+            commands.append(("ZREM", key, remove))
+        commands.append(("ZRANGE", key, 0, -1))
+        commands.append(("EXPIRE", key, math.ceil(ttl * 2)))
+    results = iter(await batched_all(*commands))
     touched = {}
     for room_id, (entries, remove) in changes.items():
         expired = next(results)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -74,13 +75,29 @@ class CommandBatcher:
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CommandBatcher] = weakref.WeakKeyDictionary()
 
 
-async def batched(*command: Any) -> Any:
-    """Run one Redis command (`"PUBLISH", channel, data`) in the next write of this loop."""
+def _batcher() -> CommandBatcher:
     loop = asyncio.get_running_loop()
     batcher = _per_loop.get(loop)
     if batcher is None:
         batcher = _per_loop[loop] = CommandBatcher(settings.REDIS_URL)
-    return await batcher.execute(*command)
+    return batcher
+
+
+async def batched(*command: Any) -> Any:
+    """Run one Redis command (`"PUBLISH", channel, data`) in the next write of this loop."""
+    return await _batcher().execute(*command)
+
+
+async def batched_all(*commands: Sequence[Any]) -> list[Any]:
+    """Run several Redis commands in the next write of this loop, one after the other (not a
+    transaction: another client's command may come between two of them). Their replies, in
+    order; if any failed, the first failure is raised once all have answered."""
+    batcher = _batcher()
+    replies = await asyncio.gather(*(batcher.execute(*command) for command in commands), return_exceptions=True)
+    for reply in replies:
+        if isinstance(reply, BaseException):
+            raise reply
+    return replies
 
 
 def close_batcher() -> None:

@@ -38,6 +38,18 @@ async def test_a_failing_command_fails_only_its_own_caller(key):
     assert isinstance(bad, redis.ResponseError)
 
 
+async def test_several_commands_of_one_caller_run_in_order_in_one_write(key):
+    replies = await redis_batch.batched_all(("RPUSH", key, "a"), ("RPUSH", key, "b"), ("LRANGE", key, 0, -1))
+    assert replies == [1, 2, ["a", "b"]]
+
+
+async def test_several_commands_raise_the_first_failure_once_all_have_run(key):
+    await redis_client.get_redis().set(key, "not a number")
+    with pytest.raises(redis.ResponseError):
+        await redis_batch.batched_all(("INCR", key), ("APPEND", key, "!"))
+    assert await redis_client.get_redis().get(key) == "not a number!"  # the second still ran
+
+
 async def test_with_redis_down_every_caller_hears_of_it(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     outcomes = await asyncio.gather(*(redis_batch.batched("PING") for _ in range(3)), return_exceptions=True)
