@@ -63,12 +63,11 @@ class LoopWatch:
     def _watch(self) -> None:
         reported = 0.0  # the heartbeat already reported as overdue
         while not self._stopped.wait(self.interval):
-            expected = self._expected
-            overdue = time.monotonic() - expected
+            expected, now = self._expected, time.monotonic()
+            overdue = now - expected
             if overdue <= self.threshold or expected == reported:
                 continue
             reported = expected
-            now = time.monotonic()
             if now - self._last_stack_log < STACK_LOG_SECONDS:
                 continue
             self._last_stack_log = now

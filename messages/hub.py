@@ -77,14 +77,12 @@ class RoomListener:
 
 
 class RoomHub:
-    def __init__(self, *, gap_wait: float = GAP_WAIT_SECONDS) -> None:
+    def __init__(self) -> None:
         self.feed = room_feed(self._hand_out)
         self.rooms: dict[int, set[RoomListener]] = {}
-        self.orders: dict[int, RoomOrder] = {}
-        self.gap_wait = gap_wait
+        self.orders: dict[int, RoomOrder] = {}  # for each room in `rooms`
         self._lock = asyncio.Lock()
         self._tail_checker: asyncio.Task | None = None
-        self.seen_seq: dict[int, int] = {}  # the highest seq broadcast to each room, as far as we know
 
     async def join(self, room_id: int, listener: RoomListener, *, room_slug: str) -> None:
         async with self._lock:
@@ -96,7 +94,7 @@ class RoomHub:
                 self.orders[room_id] = RoomOrder(
                     hand_out=self._to_listeners,
                     fetch_stored=lambda after, through: self._stored_events(room_id, room_slug, after, through),
-                    gap_wait=self.gap_wait,
+                    gap_wait=GAP_WAIT_SECONDS,
                 )
             self.rooms[room_id].add(listener)
 
@@ -110,17 +108,13 @@ class RoomHub:
             if not listeners:
                 del self.rooms[room_id]
                 self.orders.pop(room_id).close()
-                self.seen_seq.pop(room_id, None)
                 with contextlib.suppress(*REDIS_ERRORS):
                     await self.feed.unsubscribe(room_id)
 
     def _hand_out(self, event: dict) -> None:
-        room_id = event.get("room_id")
-        if event.get("type") == "chat.message":
-            self.seen_seq[room_id] = max(self.seen_seq.get(room_id, 0), event["seq"])
-            if (order := self.orders.get(room_id)) is not None:
-                order.push(event)
-                return
+        if event.get("type") == "chat.message" and (order := self.orders.get(event.get("room_id"))) is not None:
+            order.push(event)
+            return
         self._to_listeners(event)
 
     def _to_listeners(self, event: dict) -> None:
@@ -162,15 +156,13 @@ class RoomHub:
     async def _tail_suspects(self, previous: dict[int, int]) -> dict[int, int]:
         chatlog = get_chatlog()
         suspects = {}
-        for room_id in tuple(self.rooms):
+        for room_id, order in tuple(self.orders.items()):
             stored = await chatlog.last_seq(room_id=room_id)
-            if stored <= self.seen_seq.get(room_id, 0):
+            if stored <= order.highest_seq:
                 continue
-            if previous.get(room_id, 0) > self.seen_seq.get(room_id, 0):
-                self.seen_seq[room_id] = previous[room_id]
-                self._hand_out({"type": "chat.catch_up", "room_id": room_id, "seq": previous[room_id]})
-                if (order := self.orders.get(room_id)) is not None:
-                    order.caught_up(previous[room_id])
+            if previous.get(room_id, 0) > order.highest_seq:
+                self._to_listeners({"type": "chat.catch_up", "room_id": room_id, "seq": previous[room_id]})
+                order.caught_up(previous[room_id])
             suspects[room_id] = stored
         return suspects
 

@@ -36,6 +36,11 @@ class RoomOrder:
         self._held: dict[int, dict] = {}  # seq -> event that came ahead of its turn
         self._filler: asyncio.Task | None = None
 
+    @property
+    def highest_seq(self) -> int:
+        """The highest seq this process has heard of in the room, handed out or held (0: none)."""
+        return max(self.released_seq or 0, max(self._held, default=0))
+
     def push(self, event: dict) -> None:
         """A `chat.message` event from the room's feed."""
         seq = event["seq"]

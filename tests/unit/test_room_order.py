@@ -130,6 +130,17 @@ async def test_the_tail_checks_catch_up_moves_the_order_on():
     assert seqs(out) == [1, 4, 5]
 
 
+async def test_the_highest_seq_heard_counts_messages_held_back():
+    order, _ = room_order(FakeLog(stored=5))
+    assert order.highest_seq == 0
+    order.push(event(1))
+    order.push(event(4))  # held for 2 and 3
+    assert order.highest_seq == 4
+    order.caught_up(5)
+    assert order.highest_seq == 5
+    order.close()
+
+
 async def test_closing_stops_the_wait():
     log = FakeLog(stored=3)
     order, out = room_order(log)
