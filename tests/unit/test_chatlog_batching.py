@@ -81,6 +81,38 @@ async def test_items_arriving_during_a_commit_share_the_next_one() -> None:
     assert store.batches == [[0], list(range(1, 11))]
 
 
+async def test_batches_that_follow_each_other_take_one_hand_off_to_the_worker() -> None:
+    # Waking a worker thread is the expensive part; under load the awake one keeps going.
+    store = FakeStore()
+    batcher = GroupCommit(store.commit)
+    loop = asyncio.get_running_loop()
+    hand_offs = []
+    run_in_executor = loop.run_in_executor
+
+    def counting_run_in_executor(executor, func, *args):
+        if func == batcher._drain:  # not the test's own waits
+            hand_offs.append(func)
+        return run_in_executor(executor, func, *args)
+
+    loop.run_in_executor = counting_run_in_executor
+    try:
+        store.hold()
+        first = asyncio.ensure_future(batcher.submit(0))
+        await wait_for(store.committing)
+        later = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 6)]
+        await asyncio.sleep(0.01)
+        store.release()
+        assert await asyncio.gather(first, *later) == [i * 2 for i in range(6)]
+        assert store.batches == [[0], [1, 2, 3, 4, 5]]
+        assert len(hand_offs) == 1
+
+        # Once the queue ran dry the worker went back; the next item wakes one again.
+        assert await batcher.submit(6) == 12
+        assert len(hand_offs) == 2
+    finally:
+        del loop.run_in_executor
+
+
 async def test_batches_are_capped() -> None:
     store = FakeStore()
     batcher = GroupCommit(store.commit, max_batch=4)
