@@ -11,6 +11,7 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server, twisted_loop
 from django.conf import settings
 
+from chatproject import frame_unmask
 from chatproject.loop_watch import LoopWatch
 from chatproject.shared_frames import SEND_SHARED, SharedFrame
 
@@ -84,4 +85,5 @@ class ChatCommandLineInterface(CommandLineInterface):
         # autobahn colours the arguments of debug messages it formats for every frame even with
         # debug logging off, through `click` whenever click is installed: plain text is cheaper.
         autobahn.util._HAS_CLICK = False
+        frame_unmask.install()
         return super().run(args)
