@@ -215,6 +215,8 @@ class SQLiteChatLog(SQLChatLog):
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
+        self._appends.close()
+
         def close() -> None:
             with self._lock:
                 self._closed = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
 import threading
 
@@ -81,36 +82,48 @@ async def test_items_arriving_during_a_commit_share_the_next_one() -> None:
     assert store.batches == [[0], list(range(1, 11))]
 
 
-async def test_batches_that_follow_each_other_take_one_hand_off_to_the_worker() -> None:
+class CountingWake(queue.SimpleQueue):
+    """The batcher's wake-up queue, counting how often the worker thread is woken."""
+
+    def __init__(self) -> None:
+        self.wakes = 0
+
+    def put(self, item, block=True, timeout=None) -> None:
+        self.wakes += bool(item)
+        super().put(item, block, timeout)
+
+
+async def test_batches_that_follow_each_other_wake_the_worker_once() -> None:
     # Waking a worker thread is the expensive part; under load the awake one keeps going.
     store = FakeStore()
     batcher = GroupCommit(store.commit)
-    loop = asyncio.get_running_loop()
-    hand_offs = []
-    run_in_executor = loop.run_in_executor
+    batcher._wake = wake = CountingWake()
+    store.hold()
+    first = asyncio.ensure_future(batcher.submit(0))
+    await wait_for(store.committing)
+    later = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 6)]
+    await asyncio.sleep(0.01)
+    store.release()
 
-    def counting_run_in_executor(executor, func, *args):
-        if func == batcher._drain:  # not the test's own waits
-            hand_offs.append(func)
-        return run_in_executor(executor, func, *args)
+    assert await asyncio.gather(first, *later) == [i * 2 for i in range(6)]
+    assert store.batches == [[0], [1, 2, 3, 4, 5]]
+    assert wake.wakes == 1
 
-    loop.run_in_executor = counting_run_in_executor
-    try:
-        store.hold()
-        first = asyncio.ensure_future(batcher.submit(0))
-        await wait_for(store.committing)
-        later = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 6)]
-        await asyncio.sleep(0.01)
-        store.release()
-        assert await asyncio.gather(first, *later) == [i * 2 for i in range(6)]
-        assert store.batches == [[0], [1, 2, 3, 4, 5]]
-        assert len(hand_offs) == 1
+    # Once the queue ran dry the worker went to sleep; the next item wakes it again.
+    assert await batcher.submit(6) == 12
+    assert wake.wakes == 2
+    batcher.close()
 
-        # Once the queue ran dry the worker went back; the next item wakes one again.
-        assert await batcher.submit(6) == 12
-        assert len(hand_offs) == 2
-    finally:
-        del loop.run_in_executor
+
+async def test_close_ends_the_worker_thread() -> None:
+    batcher = GroupCommit(FakeStore().commit)
+    assert await batcher.submit(1) == 2
+    worker = batcher._worker
+
+    batcher.close()
+
+    await asyncio.to_thread(worker.join, 5)
+    assert not worker.is_alive()
 
 
 async def test_batches_are_capped() -> None:
