@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.stack import ROOT, mariadb_version
 
-PACKAGES = ["Django", "channels", "channels-redis", "redis", "daphne", "Twisted", "uvicorn", "websockets",
+PACKAGES = ["Django", "channels", "channels-redis", "redis", "daphne", "Twisted", "uvloop", "uvicorn", "websockets",
             "pymongo", "mongoeco", "mysqlclient"]  # fmt: skip
 
 

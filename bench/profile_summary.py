@@ -4,7 +4,8 @@
 
 Prints the share of busy samples (idle waits left out) in which each function is on the stack
 (inclusive) and at its top (self), so "21% of the time is under room_and_membership" is one
-command away. `--under run_forever` counts only the event loop's thread.
+command away. `--under asyncioreactor` counts only the event loop's thread (Twisted's reactor
+runs the loop; uvloop's own `run_forever` is C, so py-spy sees no frame of it).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--match", help="only show frames containing this text")
-    parser.add_argument("--under", help="only count stacks with a frame containing this text, e.g. run_forever")
+    parser.add_argument("--under", help="only count stacks with a frame containing this text, e.g. asyncioreactor")
     args = parser.parse_args()
     for path in args.files:
         print(summarise(path, top=args.top, match=args.match, under=args.under))

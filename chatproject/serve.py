@@ -8,6 +8,7 @@ extension (chatproject.shared_frames): a room message framed once for all of its
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -27,10 +28,27 @@ def daphne_argv(extra: list[str]) -> list[str]:
     ]  # fmt: skip
 
 
-def main() -> None:
+def use_configured_event_loop() -> None:
+    """Before daphne is imported: it creates its event loop when its module loads."""
+    from django.conf import settings
+
+    if settings.CHAT_EVENT_LOOP == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def load_daphne() -> type:
+    """daphne's command line, on the configured event loop (so after settings are readable)."""
+    use_configured_event_loop()
     from chatproject.daphne_server import ChatCommandLineInterface
 
-    ChatCommandLineInterface().run(daphne_argv(sys.argv[1:]))
+    return ChatCommandLineInterface
+
+
+def main() -> None:
+    argv = daphne_argv(sys.argv[1:])
+    load_daphne()().run(argv)
 
 
 if __name__ == "__main__":

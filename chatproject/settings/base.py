@@ -152,6 +152,8 @@ CHAT_TYPING_INTERVAL_SECONDS = env_int("CHAT_TYPING_INTERVAL_SECONDS", 2, minimu
 CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 60, minimum=5)
 # A server process logs its event loop held this long (and where), chatproject.loop_watch; 0: off.
 CHAT_LOOP_STALL_MS = env_int("CHAT_LOOP_STALL_MS", 200, minimum=0)
+# The event loop under daphne (chatproject.serve): uvloop, or the standard library's.
+CHAT_EVENT_LOOP = env_choice("CHAT_EVENT_LOOP", ["uvloop", "asyncio"], "uvloop")
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
