@@ -131,7 +131,7 @@ def _setup(meta: dict) -> list[str]:
         f"| Machine | {meta['cpu']}, {meta['memory']} RAM; {meta['os']}; load average before: {meta['load_before']} |",
         f"| Pinning | servers, Redis, mongoeco: CPU {meta['server_cpus']} (taskset); load generator: CPU "
         f"{meta['loadgen_cpus']}; MariaDB unpinned (a shared system service) |",
-        f"| Server | {meta['server']}, one process per server in the scenario; app settings `bench.settings` |",
+        f"| Server | {_server(meta)}; app settings `bench.settings` |",
         f"| Channel layer | channels-redis `{meta['layer']}` on a private redis-server ({meta['redis_server']}); "
         "the tutorial: `core` |",
         f"| ORM database | MariaDB {meta['mariadb']} |",
@@ -143,10 +143,19 @@ def _setup(meta: dict) -> list[str]:
         "",
         "Two references run the Channels tutorial's consumer (bench/baseline/: `group_send`, no",
         "authentication, no storage): **baseline** on the app's server and layer, and **tutorial** exactly",
-        "as the tutorial runs it, on plain daphne and channels-redis' `core` layer. Every scenario starts",
-        "fresh servers for each target.",
+        "as the tutorial runs it, on plain daphne and channels-redis' `core` layer. Both run on plain",
+        "daphne's event loop (asyncio's), as the tutorial does; the app runs on the loop its settings",
+        "choose (`CHAT_EVENT_LOOP`). Every scenario starts fresh servers for each target.",
         "",
     ]
+
+
+def _server(meta: dict) -> str:
+    if meta["server"] != "daphne":
+        return f"{meta['server']} for the app and the references, one process per server in the scenario"
+    loop = dict(pair.split("=", 1) for pair in meta["extra_env"]).get("CHAT_EVENT_LOOP", "uvloop")
+    return (f"daphne, one process per server in the scenario: the app as `python -m chatproject.serve` on "
+            f"{loop}, the references as `python -m daphne` on asyncio's loop")  # fmt: skip
 
 
 def _fsync_rows(meta: dict) -> list[str]:
