@@ -74,6 +74,8 @@ async def test_when_the_browser_goes_offline_the_page_waits_for_the_network(
     await expect(alice_page.message("sent from the train")).to_have_attribute("data-state", "pending")
     await bob_page.send("are you there?")
     await bob_page.send("hello?")
+    # Both stored while Alice is away: only then is the order below the order of the log.
+    await expect(bob_page.message("hello?")).to_have_attribute("data-state", "sent")
 
     await alice_page.context.set_offline(False)
     expected = ["are you there?", "hello?", "sent from the train"]
