@@ -244,5 +244,5 @@ class MySQLChatLog(SQLChatLog):
         await self._run(lambda cursor: cursor.execute("SELECT 1"))
 
     async def close(self) -> None:
-        self._appends.close()
+        await super().close()
         await asyncio.to_thread(self._connections.close)

@@ -53,6 +53,10 @@ class SQLChatLog(ChatLog):
             )
         )
 
+    async def close(self) -> None:
+        """Ends the appends' worker thread; a subclass then releases its connections."""
+        self._appends.close()
+
     async def page_after(self, *, room_id: int, after_seq: int, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []

@@ -215,7 +215,7 @@ class SQLiteChatLog(SQLChatLog):
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
-        self._appends.close()
+        await super().close()
 
         def close() -> None:
             with self._lock:
