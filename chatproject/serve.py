@@ -15,11 +15,16 @@ import sys
 DAPHNE_LIMIT_FACTOR = 4
 
 
-def daphne_argv(extra: list[str]) -> list[str]:
+def _settings():
+    # Read before Django is set up (daphne sets it up later): the module must be named first.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatproject.settings.local")
     from django.conf import settings
 
-    limit = str(settings.CHAT_MAX_FRAME_BYTES * DAPHNE_LIMIT_FACTOR)
+    return settings
+
+
+def daphne_argv(extra: list[str]) -> list[str]:
+    limit = str(_settings().CHAT_MAX_FRAME_BYTES * DAPHNE_LIMIT_FACTOR)
     return [
         "--websocket-max-message-size", limit,
         "--websocket-max-frame-size", limit,
@@ -30,16 +35,14 @@ def daphne_argv(extra: list[str]) -> list[str]:
 
 def use_configured_event_loop() -> None:
     """Before daphne is imported: it creates its event loop when its module loads."""
-    from django.conf import settings
-
-    if settings.CHAT_EVENT_LOOP == "uvloop":
+    if _settings().CHAT_EVENT_LOOP == "uvloop":
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def load_daphne() -> type:
-    """daphne's command line, on the configured event loop (so after settings are readable)."""
+    """daphne's command line, on the configured event loop."""
     use_configured_event_loop()
     from chatproject.daphne_server import ChatCommandLineInterface
 
@@ -47,8 +50,7 @@ def load_daphne() -> type:
 
 
 def main() -> None:
-    argv = daphne_argv(sys.argv[1:])
-    load_daphne()().run(argv)
+    load_daphne()().run(daphne_argv(sys.argv[1:]))
 
 
 if __name__ == "__main__":

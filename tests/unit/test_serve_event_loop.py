@@ -11,7 +11,6 @@ import pytest
 # A fresh interpreter: daphne installs Twisted's reactor, and creates its loop, when imported.
 REACTOR_LOOP = """
 from chatproject import serve
-serve.daphne_argv([])
 serve.load_daphne()
 from twisted.internet import reactor
 loop = reactor._asyncioEventloop
