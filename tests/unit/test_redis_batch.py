@@ -3,14 +3,17 @@ messages.redis_pipe), on the real Redis; the reply parser on its own."""
 
 import asyncio
 import uuid
+from unittest.mock import Mock
 
 import pytest
 import redis.asyncio as redis
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 from messages import redis_batch, redis_client
 from messages.ratelimit import send_rate_hit
-from messages.redis_pipe import _INCOMPLETE, encode_command, parse_reply
+from messages.redis_pipe import PipeProtocol, encode_command
+from messages.redis_subscriber import SubscriberProtocol
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 
@@ -87,22 +90,48 @@ async def test_after_redis_drops_the_connection_the_next_command_reconnects(key)
     assert await redis_client.get_redis().get(key) == "after"
 
 
+class RecordingPipe(PipeProtocol):
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies = []
+
+    def reply_received(self, reply) -> None:
+        self.replies.append(reply)
+
+
 def test_replies_split_anywhere_are_read_whole():
-    replies = b"+OK\r\n:42\r\n$-1\r\n*3\r\n$6\r\nh\xc3\xa9llo\r\n*0\r\n:-7\r\n$0\r\n\r\n-NOSCRIPT no script\r\n"
+    replies = (
+        b"+OK\r\n:42\r\n$-1\r\n*3\r\n$6\r\nh\xc3\xa9llo\r\n*0\r\n:-7\r\n$0\r\n\r\n-NOSCRIPT no script\r\n-ERR wrong\r\n"
+    )
     expected = ["OK", 42, None, ["héllo", [], -7], ""]
     for cut in range(len(replies) + 1):
-        received, pos, buffer = [], 0, bytearray(replies[:cut])
-        for more in (None, replies[cut:]):
-            if more is not None:
-                buffer += more
-            while True:
-                reply, end = parse_reply(buffer, pos)
-                if reply is _INCOMPLETE:
-                    break
-                received.append(reply)
-                pos = end
-        assert received[:5] == expected, cut
-        assert type(received[5]).__name__ == "NoScriptError"
+        pipe = RecordingPipe()
+        pipe.data_received(replies[:cut])
+        pipe.data_received(replies[cut:])
+        assert pipe.replies[:5] == expected, cut
+        assert type(pipe.replies[5]) is NoScriptError
+        assert type(pipe.replies[6]) is redis.ResponseError and str(pipe.replies[6]) == "ERR wrong"
+        assert len(pipe.replies) == 7
+
+
+async def test_the_subscriber_reads_payloads_as_bytes():
+    received = []
+    pipe = SubscriberProtocol(lambda channel, payload: received.append((channel, payload)))
+    pipe.data_received(b"*3\r\n$7\r\nmessage\r\n$4\r\nroom\r\n$3\r\n\x81\xff\x00\r\n")
+    assert received == [(b"room", b"\x81\xff\x00")]
+
+
+async def test_bytes_that_are_not_redis_fail_the_waiting_commands():
+    loop = asyncio.get_running_loop()
+    pipe = RecordingPipe()
+    pipe.transport = Mock()
+    waiter = loop.create_future()
+    pipe.waiters.append(waiter)
+    pipe.data_received(b"HTTP/1.1 400 Bad Request\r\n")
+    pipe.transport.close.assert_called_once()
+    with pytest.raises(redis.ConnectionError):
+        await waiter
+    assert pipe.replies == []
 
 
 def test_commands_are_encoded_as_redis_py_would():
