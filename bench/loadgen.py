@@ -76,12 +76,14 @@ class Setup:
         log(f"signed up {users} accounts and created {args.rooms} rooms in {time.monotonic() - started:.1f} s")
 
     def clients(self, count: int) -> list[BenchClient]:
-        """Client i joins room i % R; the members of a room alternate between the servers."""
+        """Client i joins room i % R. With `--spread members` the members of a room alternate
+        between the servers (every room is shared); with `--spread rooms` room r lives on
+        server r % P (the servers share no room)."""
         args = self.args
         clients = []
         for index in range(count):
             room = index % args.rooms
-            server = args.url[(index // args.rooms) % len(args.url)]
+            server = args.url[(room if args.spread == "rooms" else index // args.rooms) % len(args.url)]
             token = self.accounts[index % len(self.accounts)].token if self.accounts else None
             clients.append(
                 BenchClient(index=index, room=room, url=ws_url(server, self.slugs[room]), token=token, tag=self.tag)
@@ -287,6 +289,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1.0, help="messages/s per client (run)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sending per run or step")
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers after sending")
+    spread_help = "over several --url: each room's members alternate between them (members), or each room on one"
+    parser.add_argument("--spread", choices=["members", "rooms"], default="members", help=spread_help)
     parser.add_argument("--connect-concurrency", type=int, default=50)
     parser.add_argument("--watch", action="append", default=[], metavar="NAME=PID")
     parser.add_argument("--label", default="")

@@ -207,6 +207,11 @@ def _summary(results: dict, meta: dict) -> list[str]:
             label = ""
         out.append(_row("", "server CPU per delivery, µs", {t: cpu_us_per_delivery(ln) for t, ln in steady.items()}))
         out.append(_row("", "faults", {t: _faults(line) for t, line in steady.items()}))
+    shared, apart = _get(results, "steady-2", "app"), _get(results, "steady-2-apart", "app")
+    if shared or apart:
+        cpu = " / ".join(str(cpu_us_per_delivery(line) or "-") if line else "-" for line in (shared, apart))
+        out.append(_row("steady over 2 processes", "server CPU per delivery, µs: rooms shared / none shared",
+                        {"app": cpu}))  # fmt: skip
     disk = _get(results, "steady-disk", "app")
     if disk:
         lat, ack = disk["latency_ms"], disk["ack_latency_ms"]
@@ -285,15 +290,19 @@ def _details(results: dict) -> list[str]:
         out += [f"### steady: {first['clients']} clients, {first['rooms']} rooms, {first['rate_per_client']:g} "
                 f"msg/s each, {first['duration_s']:g} s", ""]  # fmt: skip
         out += [*_run_table(steady), ""]
-    two = _get(results, "steady-2", "app")
+    two = [(label, line) for label, scenario in (("app, 2 processes", "steady-2"),
+                                                 ("app, 2 processes, no room shared", "steady-2-apart"))
+           if (line := _get(results, scenario, "app"))]  # fmt: skip
     if two:
         out += [
-            "### steady-2: the app's steady load over 2 processes that share every room",
+            "### steady-2 and steady-2-apart: the app's steady load over 2 processes on one core",
             "",
             "Beside the app's `steady` row: what a second process costs per delivery at the same load.",
+            "In `steady-2` every room has members on both processes; in `steady-2-apart` each room",
+            "lives on one process, so the processes share only the core (and the chat log's file).",
             "",
         ]
-        out += [*_run_table([("app, 2 processes", two)]), ""]
+        out += [*_run_table(two), ""]
     disk = _get(results, "steady-disk", "app")
     if disk:
         out += [

@@ -4,6 +4,7 @@ app and of the baseline, run the load generator against each, and write one mark
 Scenarios (full size; `--quick` shrinks them to seconds, to check the harness):
   steady       200 clients in 20 rooms, 1 message/s each, 30 s
   steady-2     the same over 2 processes sharing the rooms: what a second process costs per delivery
+  steady-2-apart  the same over 2 processes that share no room: what taking turns on one core costs
   capacity-1   the highest deliveries/s with p99 <= 100 ms and nothing lost, one server process
   capacity-2   the same with two processes sharing the rooms through Redis
   idle-1000    1,000 idle sockets: memory per 1,000, then does every socket still receive?
@@ -62,6 +63,7 @@ def scenarios(
             Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, EVERY_TARGET),
             Scenario("steady-disk", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, APP_ONLY, True),
             Scenario("steady-2", "run", 2, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, APP_ONLY),
+            Scenario("steady-2-apart", "run", 2, {**crowd, "rate": 1, "duration": 3, "spread": "rooms"}, 120, APP_ONLY),
             Scenario("capacity-1", "capacity", 1, capacity, 300, EVERY_TARGET),
             Scenario("capacity-2", "capacity", 2, capacity, 300),
             Scenario("idle-1000", "idle", 1, {"clients": 100, "rooms": 5, **idle}, 300),
@@ -76,8 +78,10 @@ def scenarios(
     return [
         Scenario("steady", "run", 1, steady, 600, EVERY_TARGET),
         Scenario("steady-disk", "run", 1, steady, 600, APP_ONLY, chatlog_on_disk=True),
-        # Beside steady: what a second process that shares the rooms costs per delivery.
+        # Beside steady: what a second process that shares the rooms costs per delivery, and what
+        # two processes cost that share no room (only the core: the other half of the cost).
         Scenario("steady-2", "run", 2, steady, 600, APP_ONLY),
+        Scenario("steady-2-apart", "run", 2, {**steady, "spread": "rooms"}, 600, APP_ONLY),
         Scenario("capacity-1", "capacity", 1, capacity, 1800, EVERY_TARGET),
         Scenario("capacity-2", "capacity", 2, capacity, 1800),
         Scenario("idle-1000", "idle", 1, {"clients": 1000, "rooms": 10, **idle, "drain": 30}, 900),
@@ -171,7 +175,7 @@ def stack_config(config: StackConfig, scenario: Scenario, target: str) -> StackC
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    every = "steady,steady-disk,steady-2,capacity-1,capacity-2,idle-1000,idle-10000,overload"
+    every = "steady,steady-disk,steady-2,steady-2-apart,capacity-1,capacity-2,idle-1000,idle-10000,overload"
     parser.add_argument("--scenarios", default=every)
     parser.add_argument("--chatlog", choices=["sqlite", "mongo", "mysql"], default="sqlite",
                         help="the embedded SQLite file, MongoDB on the mongoeco wire server, or MariaDB")  # fmt: skip
