@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bench.stack import ROOT, mariadb_version
 
-PACKAGES = ["Django", "channels", "channels-redis", "redis", "daphne", "Twisted", "uvloop", "uvicorn", "websockets",
-            "pymongo", "mongoeco", "mysqlclient"]  # fmt: skip
+PACKAGES = ["Django", "channels", "channels-redis", "redis", "hiredis", "daphne", "Twisted", "uvloop", "uvicorn",
+            "websockets", "pymongo", "mongoeco", "mysqlclient"]  # fmt: skip
 
 
 def _command(argv: list[str]) -> str:
