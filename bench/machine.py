@@ -86,5 +86,6 @@ def machine_and_versions(*, args, argv: list[str], started: str, database_url: s
         "server": args.server,
         "server_cpus": args.server_cpus or "not pinned",
         "loadgen_cpus": args.loadgen_cpus or "not pinned",
+        "server_policy": args.server_policy,
         "extra_env": args.env,
     }

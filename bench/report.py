@@ -130,7 +130,8 @@ def _setup(meta: dict) -> list[str]:
         "| --- | --- |",
         f"| Machine | {meta['cpu']}, {meta['memory']} RAM; {meta['os']}; load average before: {meta['load_before']} |",
         f"| Pinning | servers, Redis, mongoeco: CPU {meta['server_cpus']} (taskset); load generator: CPU "
-        f"{meta['loadgen_cpus']}; MariaDB unpinned (a shared system service) |",
+        f"{meta['loadgen_cpus']}; MariaDB unpinned (a shared system service)"
+        f"{'; servers under the batch scheduling policy' if meta.get('server_policy') == 'batch' else ''} |",
         f"| Server | {_server(meta)}; app settings `bench.settings` |",
         f"| Channel layer | channels-redis `{meta['layer']}` on a private redis-server ({meta['redis_server']}); "
         "the tutorial: `core` |",

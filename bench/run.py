@@ -202,6 +202,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steady-rate", type=float, default=1,
                         help="messages/s per client in `steady` (profile near capacity with 2)")  # fmt: skip
     parser.add_argument("--overload-seconds", type=float, default=30)
+    parser.add_argument("--server-policy", choices=["other", "batch"], default="other",
+                        help="the servers' scheduling policy (batch: chrt --batch 0), every target's")  # fmt: skip
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the app's servers, e.g. DATABASE_CONN_MAX_AGE=60")  # fmt: skip
     args = parser.parse_args(argv)
@@ -232,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         layer=args.layer,
         server=args.server,
         server_cpus=args.server_cpus or None,
+        server_policy=args.server_policy,
         extra_env=dict(pair.split("=", 1) for pair in args.env),
     )
     with tmpfs_directory(enabled=args.chatlog == "sqlite" and not args.chatlog_on_disk) as chatlog_dir:

@@ -114,6 +114,9 @@ class StackConfig:
     layer: str = "pubsub"  # or "core"
     server: str = "daphne"  # or "uvicorn"
     server_cpus: str | None = "0"
+    # The servers' scheduling policy: "other" (Linux's default) or "batch" (`chrt --batch 0`:
+    # a woken server does not preempt the task running on its core).
+    server_policy: str = "other"
     extra_env: dict[str, str] = field(default_factory=dict)
     # Where the SQLite chat log lives (None: the stack's own directory, on the disk).
     chatlog_dir: Path | None = None
@@ -170,7 +173,10 @@ class Stack:
         env.update(self.config.extra_env)
         for index in range(self.processes):
             port = free_port()
-            server = Managed(f"{self.target}-{index}", pinned(self._server_argv(port), cpus), env=env, log_dir=self.dir)
+            argv = pinned(self._server_argv(port), cpus)
+            if self.config.server_policy == "batch":
+                argv = ["chrt", "--batch", "0", *argv]
+            server = Managed(f"{self.target}-{index}", argv, env=env, log_dir=self.dir)
             self.started.append(server)
             server.url = f"http://127.0.0.1:{port}"
             server.wait_http(f"{server.url}/")

@@ -70,7 +70,7 @@ def test_a_small_run_of_the_app_loses_nothing_and_stores_each_message_once(trans
 
     meta = machine.machine_and_versions(
         args=argparse.Namespace(chatlog="sqlite", layer="core", server="daphne", server_cpus="", loadgen_cpus="",
-                                env=[]),
+                                server_policy="other", env=[]),
         argv=["--quick"], started="now", database_url=config.database_url,
     )  # fmt: skip
     text = report.render(meta=meta, results={("steady", "app"): [line]}, quick=True, run_dir=config.log_dir)
@@ -98,7 +98,7 @@ def test_the_report_compares_the_app_with_both_references_and_shows_the_disk(tmp
 
     meta = machine.machine_and_versions(
         args=argparse.Namespace(chatlog="sqlite", layer="pubsub", server="daphne", server_cpus="0", loadgen_cpus="1",
-                                env=[]),
+                                server_policy="batch", env=[]),
         argv=[], started="now", database_url="unused",
     )  # fmt: skip
     meta["chatlog_dir"] = str(tmp_path)
@@ -110,3 +110,4 @@ def test_the_report_compares_the_app_with_both_references_and_shows_the_disk(tmp
         in text
     )
     assert "fsync of a 4 KiB append | this machine's disk" in text
+    assert "servers under the batch scheduling policy" in text
