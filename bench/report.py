@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.stack import ROOT
+from bench.stack import ROOT, env_pairs
 
 # More than this (% of one core, on average) used by processes outside the benchmark: not quiet.
 QUIET_LIMIT_PCT = 10.0
@@ -154,7 +154,7 @@ def _setup(meta: dict) -> list[str]:
 def _server(meta: dict) -> str:
     if meta["server"] != "daphne":
         return f"{meta['server']} for the app and the references, one process per server in the scenario"
-    loop = dict(pair.split("=", 1) for pair in meta["extra_env"]).get("CHAT_EVENT_LOOP", "uvloop")
+    loop = env_pairs(meta["extra_env"]).get("CHAT_EVENT_LOOP", "uvloop")
     return (f"daphne, one process per server in the scenario: the app as `python -m chatproject.serve` on "
             f"{loop}, the references as `python -m daphne` on asyncio's loop")  # fmt: skip
 

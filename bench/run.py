@@ -30,7 +30,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import machine, report
-from bench.stack import PYTHON, ROOT, Stack, StackConfig, create_database, drop_database, mariadb_pid, pinned
+from bench.stack import (
+    PYTHON,
+    ROOT,
+    Stack,
+    StackConfig,
+    create_database,
+    drop_database,
+    env_pairs,
+    mariadb_pid,
+    pinned,
+)
 
 # app: this project. baseline: the Channels tutorial's consumer on the app's server and layer.
 # tutorial: the same consumer exactly as the tutorial runs it, on channels-redis' core layer.
@@ -235,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         server=args.server,
         server_cpus=args.server_cpus or None,
         server_policy=args.server_policy,
-        extra_env=dict(pair.split("=", 1) for pair in args.env),
+        extra_env=env_pairs(args.env),
     )
     with tmpfs_directory(enabled=args.chatlog == "sqlite" and not args.chatlog_on_disk) as chatlog_dir:
         config = replace(config, chatlog_dir=chatlog_dir)

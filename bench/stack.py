@@ -50,6 +50,11 @@ def pinned(argv: list[str], cpus: str | None) -> list[str]:
     return ["taskset", "-c", cpus, *argv] if cpus else argv
 
 
+def env_pairs(pairs: list[str]) -> dict[str, str]:
+    """`--env NAME=VALUE` arguments as a dict."""
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 def base_env(**overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(CONFIG_PREFIXES)}
     env.update(overrides)
