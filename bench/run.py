@@ -69,11 +69,12 @@ def scenarios(
         crowd = {"clients": 20, "rooms": 4, "warmup": 1}
         capacity = {**crowd, "start-rate": 1, "duration": 2, "drain": 5, "max-steps": 4}
         idle = {"hold": 3, "duration": 1, "drain": 10}
+        steady = {**crowd, "rate": 1, "duration": 3, "drain": 5}
         return [
-            Scenario("steady", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, EVERY_TARGET),
-            Scenario("steady-disk", "run", 1, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, APP_ONLY, True),
-            Scenario("steady-2", "run", 2, {**crowd, "rate": 1, "duration": 3, "drain": 5}, 120, APP_ONLY),
-            Scenario("steady-2-apart", "run", 2, {**crowd, "rate": 1, "duration": 3, "spread": "rooms"}, 120, APP_ONLY),
+            Scenario("steady", "run", 1, steady, 120, EVERY_TARGET),
+            Scenario("steady-disk", "run", 1, steady, 120, APP_ONLY, True),
+            Scenario("steady-2", "run", 2, steady, 120, APP_ONLY),
+            Scenario("steady-2-apart", "run", 2, {**steady, "spread": "rooms"}, 120, APP_ONLY),
             Scenario("capacity-1", "capacity", 1, capacity, 300, EVERY_TARGET),
             Scenario("capacity-2", "capacity", 2, capacity, 300),
             Scenario("idle-1000", "idle", 1, {"clients": 100, "rooms": 5, **idle}, 300),
