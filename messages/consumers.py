@@ -25,7 +25,7 @@ from messages.hub import RoomListener, get_hub
 from messages.layer_outage import LayerOutageMixin
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
-from messages.services import PostRejected, message_post, rate_limited
+from messages.services import PostRejected, broadcast_message, message_store, rate_limited
 from messages.throttle import SendHold, WindowThrottle
 from rooms import policies
 from rooms.moderation import room_wire
@@ -186,7 +186,7 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
             if wait := self.send_hold.remaining():
                 raise rate_limited(wait)
             async with self.stream.own_send() as deliver:
-                posted = await message_post(
+                posted = await message_store(
                     room_id=self.room.pk,
                     user_id=self.user["id"],
                     username=self.user["username"],
@@ -196,6 +196,11 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
                 await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
                 if posted.created:
                     await deliver(posted.message.seq, posted.frame_text)
+            # Broadcast once the sender has its ack and its copy, with the stream let go: the
+            # ack waits for no Redis round trip, and the room's copy, when it comes back to this
+            # socket, is dropped on the hub's turn instead of queueing behind the lock.
+            if posted.created:
+                await broadcast_message(room_id=self.room.pk, seq=posted.message.seq, frame_text=posted.frame_text)
         except PostRejected as error:
             if error.code == protocol.RATE_LIMITED:
                 error = rate_limited(self.send_hold.hold(error.extra["retry_after"]))

@@ -51,6 +51,19 @@ class Posted:
 
 async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
     """Store a message and broadcast it to the room. Raises PostRejected."""
+    posted = await message_store(room_id=room_id, user_id=user_id, username=username, client_id=client_id, body=body)
+    if posted.created:
+        await broadcast_message(room_id=posted.message.room_id, seq=posted.message.seq, frame_text=posted.frame_text)
+    return posted
+
+
+async def message_store(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
+    """Everything message_post does but the broadcast, which the caller owes once it has
+    answered its sender (`broadcast_message`). Raises PostRejected.
+
+    The room socket answers first: its ack and its own copy go out on this turn, before the
+    PUBLISH, so the ack does not wait for a Redis round trip and the room's copy of the
+    message, when it comes back, finds the socket free and already served."""
     chatlog = get_chatlog()
     try:
         try:
@@ -84,10 +97,7 @@ async def message_post(*, room_id: int, user_id: int, username: str, client_id: 
     except ChatLogUnavailable:
         logger.exception("chat log unavailable while posting to room %s", room_id)
         raise PostRejected(protocol.UNAVAILABLE, "Messages cannot be stored right now; retry later.") from None
-    posted = Posted.of(result.message, room_slug=room.slug, created=result.created)
-    if posted.created:
-        await broadcast_message(room_id=room.pk, seq=posted.message.seq, frame_text=posted.frame_text)
-    return posted
+    return Posted.of(result.message, room_slug=room.slug, created=result.created)
 
 
 def _check_can_post(room: Room, membership: Membership | None, decision: RateDecision) -> None:

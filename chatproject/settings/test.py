@@ -23,3 +23,7 @@ if os.environ.get("CHAT_TEST_LOSSY_LAYER") == "1":
         "core": "tests.support.lossy_layer.LossyRedisChannelLayer",
         "pubsub": "tests.support.lossy_layer.LossyRedisPubSubChannelLayer",
     }[CHANNEL_LAYER_BACKEND]
+
+# Test-only: a channel layer that holds every room message for that many seconds.
+if os.environ.get("CHAT_TEST_BROADCAST_DELAY"):
+    CHANNEL_LAYERS["default"]["BACKEND"] = "tests.support.lossy_layer.HeldRedisPubSubChannelLayer"

@@ -1,12 +1,15 @@
-"""A channels-redis layer that loses and reorders room messages on purpose.
+"""Channels-redis layers that lose, reorder or hold room messages on purpose.
 
-It proves the claim that the channel layer is only a hint: consumers must fill every gap
-from the chat log. Selected by the test settings when CHAT_TEST_LOSSY_LAYER=1.
+The lossy layer proves the claim that the channel layer is only a hint: consumers must fill
+every gap from the chat log. Selected by the test settings when CHAT_TEST_LOSSY_LAYER=1.
+The held layer keeps each room message for CHAT_TEST_BROADCAST_DELAY seconds before it
+publishes it: what the sender waits for, and what it does not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -48,4 +51,11 @@ class LossyRedisChannelLayer(LossyGroupSendMixin, RedisChannelLayer):
 class LossyRedisPubSubChannelLayer(LossyGroupSendMixin, RedisPubSubChannelLayer):
     async def real_group_send(self, group, message):
         # RedisPubSubChannelLayer has no group_send of its own: it forwards to a per-loop layer.
+        return await self._get_layer().group_send(group, message)
+
+
+class HeldRedisPubSubChannelLayer(RedisPubSubChannelLayer):
+    async def group_send(self, group, message):
+        if message.get("type") == "chat.message":
+            await asyncio.sleep(float(os.environ["CHAT_TEST_BROADCAST_DELAY"]))
         return await self._get_layer().group_send(group, message)
