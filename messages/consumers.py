@@ -116,11 +116,16 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         await self.handler_for(event)(event)
 
     def _deliver_now(self, event: dict) -> bool:
-        # The hub's fast path for a room message: written on the hub's turn, framed once for
-        # every socket of the room (chatproject.shared_frames), when the server offers that.
-        if self.stream is None or event["type"] != "chat.message":
+        # The hub's fast path for a room message or a presence list: written on the hub's
+        # turn, framed once for every socket of the room (chatproject.shared_frames), when
+        # the server offers that.
+        if self.stream is None or self.send_shared is None:
             return False
-        return self.stream.deliver_now(seq=event["seq"], frame=event["shared"])
+        if event["type"] == "chat.message":
+            return self.stream.deliver_now(seq=event["seq"], frame=event["shared"])
+        if event["type"] == "chat.presence":
+            return self.send_shared(event["shared"])
+        return False
 
     async def _leave_room(self) -> None:
         if self.stream is not None:
@@ -258,7 +263,8 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
             await self._send_frame(protocol.typing_frame(user=event["user"], active=event["active"]))
 
     async def chat_presence(self, event: dict) -> None:
-        await self._send_frame(protocol.presence_frame(event["online"]))
+        if (shared := event.get("shared")) is None or self.send_shared is None or not self.send_shared(shared):
+            await self._send_frame(protocol.presence_frame(event["online"]))
 
     async def chat_deleted(self, event: dict) -> None:
         if self.stream is None:

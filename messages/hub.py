@@ -20,6 +20,7 @@ from chatproject.shared_frames import SharedFrame
 from messages import protocol
 from messages.chatlog import get_chatlog
 from messages.delivery import GAP_WAIT_SECONDS, PAGE_SIZE
+from messages.presence_pacer import PresencePacer
 from messages.redis_client import REDIS_ERRORS
 from messages.room_feed import room_feed
 from messages.room_order import RoomOrder
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 # A dropped broadcast is filled from the log when the room's next message arrives; when none
 # follows (the last message of a conversation), the hub's tail check finds it in the log.
 TAIL_CHECK_SECONDS = 2.0
+# A room's sockets are told who is online at most this often (messages.presence_pacer).
+PRESENCE_INTERVAL_SECONDS = 0.5
 
 
 class RoomListener:
@@ -81,6 +84,7 @@ class RoomHub:
         self.feed = room_feed(self._hand_out)
         self.rooms: dict[int, set[RoomListener]] = {}
         self.orders: dict[int, RoomOrder] = {}  # for each room in `rooms`
+        self.presence = PresencePacer(hand_out=self._to_listeners, interval=PRESENCE_INTERVAL_SECONDS)
         self._lock = asyncio.Lock()
         self._tail_checker: asyncio.Task | None = None
 
@@ -108,18 +112,25 @@ class RoomHub:
             if not listeners:
                 del self.rooms[room_id]
                 self.orders.pop(room_id).close()
+                self.presence.forget(room_id)
                 with contextlib.suppress(*REDIS_ERRORS):
                     await self.feed.unsubscribe(room_id)
 
     def _hand_out(self, event: dict) -> None:
-        if event.get("type") == "chat.message" and (order := self.orders.get(event.get("room_id"))) is not None:
+        kind, room_id = event.get("type"), event.get("room_id")
+        if kind == "chat.message" and (order := self.orders.get(room_id)) is not None:
             order.push(event)
-            return
-        self._to_listeners(event)
+        elif kind == "chat.presence" and room_id in self.rooms:
+            self.presence.push(event)
+        else:
+            self._to_listeners(event)
 
     def _to_listeners(self, event: dict) -> None:
+        # Encoded and framed once, for every socket here.
         if event.get("type") == "chat.message":
-            event["shared"] = SharedFrame(event["text"])  # framed once, for every socket here
+            event["shared"] = SharedFrame(event["text"])
+        elif event.get("type") == "chat.presence":
+            event["shared"] = SharedFrame(protocol.encode(protocol.presence_frame(event["online"])))
         for listener in tuple(self.rooms.get(event.get("room_id"), ())):
             listener.put(event)
 
