@@ -190,22 +190,26 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
         try:
             if wait := self.send_hold.remaining():
                 raise rate_limited(wait)
-            async with self.stream.own_send() as deliver:
-                posted = await message_store(
-                    room_id=self.room.pk,
-                    user_id=self.user["id"],
-                    username=self.user["username"],
-                    client_id=frame.client_id,
-                    body=frame.body,
-                )
-                await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
-                if posted.created:
-                    await deliver(posted.message.seq, posted.frame_text)
-            # Broadcast once the sender has its ack and its copy, with the stream let go: the
-            # ack waits for no Redis round trip, and the room's copy, when it comes back to this
-            # socket, is dropped on the hub's turn instead of queueing behind the lock.
-            if posted.created:
-                await broadcast_message(room_id=self.room.pk, seq=posted.message.seq, frame_text=posted.frame_text)
+            posted = None
+            try:
+                async with self.stream.own_send() as deliver:
+                    posted = await message_store(
+                        room_id=self.room.pk,
+                        user_id=self.user["id"],
+                        username=self.user["username"],
+                        client_id=frame.client_id,
+                        body=frame.body,
+                    )
+                    await self._send_frame(protocol.ack_frame(client_id=frame.client_id, message=posted.payload))
+                    if posted.created:
+                        await deliver(posted.message.seq, posted.frame_text)
+            finally:
+                # Broadcast once the sender has its ack and its copy, with the stream let go:
+                # the ack waits for no Redis round trip, and the room's copy, when it comes back
+                # to this socket, is dropped on the hub's turn instead of queueing behind the
+                # lock. Whatever became of this socket meanwhile, the room is told.
+                if posted is not None and posted.created:
+                    await broadcast_message(room_id=self.room.pk, seq=posted.message.seq, frame_text=posted.frame_text)
         except PostRejected as error:
             if error.code == protocol.RATE_LIMITED:
                 error = rate_limited(self.send_hold.hold(error.extra["retry_after"]))

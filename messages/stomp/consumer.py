@@ -1,8 +1,9 @@
 """The STOMP endpoint `/ws/stomp/` (docs/stomp.md): one connection, any number of room subscriptions.
 
-A thin adapter between STOMP frames and what the JSON endpoint already does: message_post
-stores and broadcasts, RoomStream delivers each subscription in seq order, PresenceTracker
-keeps each subscription online, rooms.policies decides who may see a room.
+A thin adapter between STOMP frames and what the JSON endpoint already does: message_store
+stores and broadcast_message tells the room, RoomStream delivers each subscription in seq
+order, PresenceTracker keeps each subscription online, rooms.policies decides who may see a
+room.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from messages.groups import room_group, user_group
 from messages.layer_outage import LayerOutageMixin
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
-from messages.services import PostRejected, message_post
+from messages.services import PostRejected, broadcast_message, message_store
 from messages.stomp import destinations, errors, handshake, outbound
 from messages.stomp.errors import StompError
 from messages.stomp.frames import HEARTBEAT, Frame, FrameError, FrameParser
@@ -184,7 +185,7 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
         if room_id is None:
             raise StompError(errors.NOT_FOUND, f"There is no room {request.room_slug!r}.")
         try:
-            posted = await message_post(
+            posted = await message_store(
                 room_id=room_id,
                 user_id=self.user["id"],
                 username=self.user["username"],
@@ -194,11 +195,17 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
         except PostRejected as error:
             headers = errors.extra_headers(error.extra, client_id=request.client_id)
             raise StompError(error.code, error.detail, **headers) from None
-        # RECEIPT only now: the message is stored. It names the message, like the JSON ack.
-        await self._receipt(frame, **{"message-id": posted.message.id, "seq": str(posted.message.seq)})
-        if posted.created:
-            for sub in self.subscriptions.in_room(room_id):
-                await self._deliver(sub, posted.message.seq, posted.frame_text)
+        try:
+            # RECEIPT only now: the message is stored. It names the message, like the JSON ack.
+            await self._receipt(frame, **{"message-id": posted.message.id, "seq": str(posted.message.seq)})
+            if posted.created:
+                for sub in self.subscriptions.in_room(room_id):
+                    await self._deliver(sub, posted.message.seq, posted.frame_text)
+        finally:
+            # The room is told after the sender is answered (as on the JSON endpoint): the
+            # RECEIPT waits for no Redis round trip.
+            if posted.created:
+                await broadcast_message(room_id=room_id, seq=posted.message.seq, frame_text=posted.frame_text)
 
     async def _subscribe(self, frame: Frame) -> None:
         request = SubscribeRequest.of(frame, version=self.version)

@@ -257,6 +257,21 @@ async def test_send_is_stored_then_receipted_then_shown_to_everyone(server_a, se
     await watcher.close()
 
 
+async def test_the_receipt_comes_before_the_room_is_told(servers_with, room, alice, bob):
+    # As on the JSON endpoint: the RECEIPT says "stored"; telling the room may take a while.
+    server = await sync_to_async(servers_with)("stomp-held", CHAT_TEST_BROADCAST_DELAY="4")
+    sender = await _connected(server, alice)
+    watcher = await ChatClient.open(room_url(server, room), token=bob.token)
+    await sender.send_frame("SEND", {"destination": f"/app/rooms.{room.slug}", "receipt": "r1"}, "hello")
+    receipt = await sender.expect("RECEIPT", timeout=2)
+    assert receipt.header("receipt-id") == "r1" and receipt.header("seq") == "1"
+    await watcher.assert_silent(1)  # the room's copy is still held
+    [seen] = await watcher.messages(1, timeout=10)
+    assert seen["id"] == receipt.header("message-id")
+    await sender.close()
+    await watcher.close()
+
+
 async def test_a_resend_with_the_same_client_id_is_stored_once(server_a, room, alice, bob):
     sender = await _connected(server_a, alice)  # not subscribed: it only gets its receipts
     watcher = await _connected(server_a, bob)
