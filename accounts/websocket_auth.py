@@ -5,9 +5,10 @@ Tokens travel only in the handshake's headers, never in the URL (URLs end up in 
 
 from __future__ import annotations
 
-from channels.auth import AuthMiddlewareStack
+from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.sessions import SessionMiddlewareStack
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.signals import token_group
@@ -24,6 +25,20 @@ def handshake_header(scope: dict, name: bytes) -> bytes | None:
 
 def authorization_header(scope: dict) -> bytes | None:
     return handshake_header(scope, b"authorization")
+
+
+class SessionAuthMiddleware(AuthMiddleware):
+    """Channels' session authentication, skipped when the handshake carries a token.
+
+    The token decides then (TokenHeaderAuthMiddleware, next in the stack), so reading the
+    session's user, a hop to a database thread for every handshake, would be thrown away.
+    """
+
+    async def resolve_scope(self, scope):
+        if authorization_header(scope) is not None:
+            scope["user"]._wrapped = AnonymousUser()  # replaced by the token's user next
+            return
+        await super().resolve_scope(scope)
 
 
 class TokenHeaderAuthMiddleware(BaseMiddleware):
@@ -49,4 +64,4 @@ class TokenHeaderAuthMiddleware(BaseMiddleware):
 
 
 def WebSocketAuthStack(inner):
-    return AuthMiddlewareStack(TokenHeaderAuthMiddleware(inner))
+    return SessionMiddlewareStack(SessionAuthMiddleware(TokenHeaderAuthMiddleware(inner)))

@@ -14,6 +14,7 @@ from messages import protocol
 from rooms.models import Membership
 from tests.factories import RoomFactory
 from tests.realtime.conftest import room_url
+from tests.realtime.test_guarantees import _logged_in_opener
 from tests.support.servers import SLOW_REFILL_LIMIT
 from tests.support.ws import ChatClient, connect
 
@@ -62,6 +63,22 @@ async def test_a_page_on_another_site_cannot_open_a_socket(server_a, room, alice
     with pytest.raises(websockets.InvalidStatus) as refused:
         await ChatClient.open(room_url(server_a, room), token=alice.token, origin="https://evil.example")
     assert refused.value.response.status_code == 403
+
+
+async def test_a_token_decides_over_a_session_cookie_that_came_along(server_a, room, alice, bob):
+    # The session is not even read when a token comes (accounts.websocket_auth): the token's
+    # user, or nobody if the token is wrong, never the session's.
+    opener = await sync_to_async(_logged_in_opener)(server_a, "bob")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in opener.cookiejar)
+    url, origin = room_url(server_a, room), server_a.http_url
+    by_session = await ChatClient.open(url, cookie=cookie, origin=origin)
+    assert by_session.hello["user"]["username"] == "bob"
+    by_token = await ChatClient.open(url, token=alice.token, cookie=cookie, origin=origin)
+    assert by_token.hello["user"]["username"] == "alice"
+    wrong = await ChatClient.open(url, token="wrong", cookie=cookie, origin=origin, expect_hello=False)
+    assert await wrong.close_code() == protocol.CLOSE_UNAUTHENTICATED
+    for client in (by_session, by_token):
+        await client.close()
 
 
 async def test_a_cookie_without_origin_is_refused_but_a_token_without_origin_is_fine(server_a, room, alice):
