@@ -25,7 +25,7 @@ from messages.hub import RoomListener, get_hub
 from messages.layer_outage import LayerOutageMixin
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
-from messages.services import PostRejected, broadcast_message, message_store, rate_limited
+from messages.services import PostRejected, broadcast_posted, message_store, rate_limited
 from messages.throttle import SendHold, WindowThrottle
 from rooms import policies
 from rooms.moderation import room_wire
@@ -208,8 +208,8 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketCon
                 # the ack waits for no Redis round trip, and the room's copy, when it comes back
                 # to this socket, is dropped on the hub's turn instead of queueing behind the
                 # lock. Whatever became of this socket meanwhile, the room is told.
-                if posted is not None and posted.created:
-                    await broadcast_message(room_id=self.room.pk, seq=posted.message.seq, frame_text=posted.frame_text)
+                if posted is not None:
+                    await broadcast_posted(posted)
         except PostRejected as error:
             if error.code == protocol.RATE_LIMITED:
                 error = rate_limited(self.send_hold.hold(error.extra["retry_after"]))

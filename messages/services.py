@@ -52,14 +52,13 @@ class Posted:
 async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
     """Store a message and broadcast it to the room. Raises PostRejected."""
     posted = await message_store(room_id=room_id, user_id=user_id, username=username, client_id=client_id, body=body)
-    if posted.created:
-        await broadcast_message(room_id=posted.message.room_id, seq=posted.message.seq, frame_text=posted.frame_text)
+    await broadcast_posted(posted)
     return posted
 
 
 async def message_store(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
     """Everything message_post does but the broadcast, which the caller owes once it has
-    answered its sender (`broadcast_message`). Raises PostRejected.
+    answered its sender (`broadcast_posted`). Raises PostRejected.
 
     The room socket answers first: its ack and its own copy go out on this turn, before the
     PUBLISH, so the ack does not wait for a Redis round trip and the room's copy of the
@@ -117,6 +116,12 @@ def rate_limited(retry_after: float) -> PostRejected:
     return PostRejected(
         protocol.RATE_LIMITED, f"Too many messages; try again in {retry_after:g} s.", retry_after=retry_after
     )
+
+
+async def broadcast_posted(posted: Posted) -> None:
+    """Tell the room of a message just stored; a resend of a stored one tells nobody."""
+    if posted.created:
+        await broadcast_message(room_id=posted.message.room_id, seq=posted.message.seq, frame_text=posted.frame_text)
 
 
 async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:

@@ -1,7 +1,7 @@
 """The STOMP endpoint `/ws/stomp/` (docs/stomp.md): one connection, any number of room subscriptions.
 
 A thin adapter between STOMP frames and what the JSON endpoint already does: message_store
-stores and broadcast_message tells the room, RoomStream delivers each subscription in seq
+stores and broadcast_posted tells the room, RoomStream delivers each subscription in seq
 order, PresenceTracker keeps each subscription online, rooms.policies decides who may see a
 room.
 """
@@ -24,7 +24,7 @@ from messages.groups import room_group, user_group
 from messages.layer_outage import LayerOutageMixin
 from messages.presence import PresenceTracker
 from messages.redis_client import REDIS_ERRORS
-from messages.services import PostRejected, broadcast_message, message_store
+from messages.services import PostRejected, broadcast_posted, message_store
 from messages.stomp import destinations, errors, handshake, outbound
 from messages.stomp.errors import StompError
 from messages.stomp.frames import HEARTBEAT, Frame, FrameError, FrameParser
@@ -204,8 +204,7 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsum
         finally:
             # The room is told after the sender is answered (as on the JSON endpoint): the
             # RECEIPT waits for no Redis round trip.
-            if posted.created:
-                await broadcast_message(room_id=room_id, seq=posted.message.seq, frame_text=posted.frame_text)
+            await broadcast_posted(posted)
 
     async def _subscribe(self, frame: Frame) -> None:
         request = SubscribeRequest.of(frame, version=self.version)
