@@ -91,7 +91,7 @@ class _FormattedWhenLogged:
         self.value = value
 
     def __format__(self, spec: str) -> str:
-        return format(pprint.pformat(self.value), spec)
+        return format(str(self), spec)
 
     def __str__(self) -> str:
         return pprint.pformat(self.value)

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
-
-logger = logging.getLogger(__name__)
 
 THAW_EVERY_SECONDS = 600.0
 
