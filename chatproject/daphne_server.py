@@ -13,7 +13,7 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server, twisted_loop
 from django.conf import settings
 
-from chatproject import frame_unmask
+from chatproject import frame_unmask, ws_protocol
 from chatproject.gc_freezer import GcFreezer
 from chatproject.loop_watch import LoopWatch
 from chatproject.shared_frames import SEND_SHARED, SharedFrame
@@ -118,4 +118,5 @@ class ChatCommandLineInterface(CommandLineInterface):
         autobahn.util._HAS_CLICK = False
         autobahn_protocol.pformat = _pformat_for_autobahn
         frame_unmask.install()
+        ws_protocol.install()
         return super().run(args)
