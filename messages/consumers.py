@@ -18,6 +18,7 @@ from accounts.signals import login_group
 from chatproject.shared_frames import SendShared, SharedFrame, send_shared_of
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
+from messages.consumer_loop import InTurnDispatchMixin
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 RESUMES_PER_WINDOW, RESUME_WINDOW_SECONDS = 3, 10
 
 
-class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsumer):
+class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin, AsyncWebsocketConsumer):
     stream: RoomStream | None = None
     presence: PresenceTracker | None = None
     room_events: RoomListener | None = None

@@ -18,6 +18,7 @@ from django.conf import settings
 from accounts.signals import login_group, token_group
 from messages import protocol
 from messages.chatlog import ChatLogUnavailable, get_chatlog
+from messages.consumer_loop import InTurnDispatchMixin
 from messages.db import OrmFreeDispatchMixin, aroom_and_membership, db_call
 from messages.delivery import RoomStream
 from messages.groups import room_group, user_group
@@ -44,7 +45,7 @@ def _room_id(slug: str) -> int | None:
     return Room.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, AsyncWebsocketConsumer):
+class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin, AsyncWebsocketConsumer):
     outage_frame = None  # before CONNECT there is no STOMP session to send an ERROR in
     user: dict | None = None  # {"id", "username"} once CONNECTED
     closed = False
