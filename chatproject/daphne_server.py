@@ -32,15 +32,17 @@ class ChatServer(Server):
         return super().run()
 
     def create_application(self, protocol, scope):
-        if scope.get("type") == "websocket":
-            scope.setdefault("extensions", {})[SEND_SHARED] = partial(self._send_shared, protocol)
+        if scope.get("type") == "websocket" and (connection := self.connections.get(protocol)) is not None:
+            # The connection's own dict, bound once: daphne marks it "disconnected" before it
+            # forgets the connection, and looking it up per frame calls daphne's Python
+            # __hash__ on the protocol for every frame to every socket.
+            scope.setdefault("extensions", {})[SEND_SHARED] = partial(self._send_shared, protocol, connection)
         return super().create_application(protocol, scope)
 
-    def _send_shared(self, protocol, frame: SharedFrame) -> bool:
+    def _send_shared(self, protocol, connection: dict, frame: SharedFrame) -> bool:
         # What daphne's own handle_reply checks, plus the WebSocket state that autobahn's
         # sendMessage checks and sendPreparedMessage does not.
-        connection = self.connections.get(protocol)
-        if connection is None or connection.get("disconnected") or protocol.state != protocol.STATE_OPEN:
+        if "disconnected" in connection or protocol.state != protocol.STATE_OPEN:
             return False
         if frame.wire is None:
             # Server frames are not masked. With permessage-deflate (which daphne does not
