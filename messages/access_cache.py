@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from messages.db import aroom_and_membership
+from messages.db import aroom_and_membership, aroom_and_memberships
 from rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ class _Entry:
 
 
 _entries: OrderedDict[tuple[int, int], _Entry] = OrderedDict()
-_refreshing: dict[tuple[int, int], asyncio.Task] = {}
+_room_users: dict[int, set[int]] = {}  # room_id -> the users with an entry for it
+_refreshing: dict[int, asyncio.Task] = {}  # room_id -> its safety-net read in flight
 
 
 async def room_and_membership_for_send(
@@ -51,8 +52,8 @@ async def room_and_membership_for_send(
     entry = _entries.get(key)
     now = time.monotonic()
     if entry is not None and entry.stamps == stamps and now < entry.expires_at:
-        if now >= entry.due_at and key not in _refreshing:
-            _refreshing[key] = asyncio.create_task(_refresh(key, stamps))
+        if now >= entry.due_at and room_id not in _refreshing:
+            _refreshing[room_id] = asyncio.create_task(_refresh_room(room_id))
         return entry.room, entry.membership
     return await _read(key, stamps)
 
@@ -62,19 +63,51 @@ async def _read(key: tuple[int, int], stamps: tuple[str | None, ...]) -> tuple[R
     # older than its data, which costs one extra read, never a stale answer.
     room_id, user_id = key
     room, membership = await aroom_and_membership(user_id=user_id, pk=room_id)
-    read_at = time.monotonic()
-    due_at = read_at + MAX_AGE_SECONDS * random.uniform(0.5, 1.0)  # noqa: S311
-    _entries[key] = _Entry(stamps, due_at, read_at + 2 * MAX_AGE_SECONDS, room, membership)
-    _entries.move_to_end(key)
-    if len(_entries) > MAX_ENTRIES:
-        _entries.popitem(last=False)
+    _store(key, stamps, room, membership, read_at=time.monotonic())
     return room, membership
 
 
-async def _refresh(key: tuple[int, int], stamps: tuple[str | None, ...]) -> None:
+async def _refresh_room(room_id: int) -> None:
+    """The safety-net read for every entry of the room that is due, or will be within half
+    the limit, in one read of the room and its memberships; each entry keeps the stamps it
+    holds, which were read before this read of the database.
+
+    One read per room, not per sender: per sender, these reads were about 5% of the core at
+    12,000 deliveries/s (200 senders in 20 rooms; perf, `bench/run --scenarios steady`)."""
     try:
-        await _read(key, stamps)
-    except Exception:  # the database is away: the entry stays due, and expires in time
-        logger.warning("could not refresh the cached access of %s", key, exc_info=True)
+        horizon = time.monotonic() + MAX_AGE_SECONDS / 2
+        held: dict[int, tuple[str | None, ...]] = {}
+        for user_id in _room_users.get(room_id, ()):
+            entry = _entries.get((room_id, user_id))
+            if entry is not None and entry.due_at <= horizon:
+                held[user_id] = entry.stamps
+        room, memberships = await aroom_and_memberships(room_id=room_id, user_ids=list(held))
+        read_at = time.monotonic()
+        for user_id, stamps in held.items():
+            entry = _entries.get((room_id, user_id))
+            if entry is not None and entry.stamps == stamps:  # else read since, under newer stamps
+                _store((room_id, user_id), stamps, room, memberships.get(user_id), read_at=read_at)
+    except Exception:  # the database is away: the entries stay due, and expire in time
+        logger.warning("could not refresh the cached access of room %s", room_id, exc_info=True)
     finally:
-        _refreshing.pop(key, None)
+        _refreshing.pop(room_id, None)
+
+
+def _store(
+    key: tuple[int, int],
+    stamps: tuple[str | None, ...],
+    room: Room | None,
+    membership: Membership | None,
+    *,
+    read_at: float,
+) -> None:
+    due_at = read_at + MAX_AGE_SECONDS * random.uniform(0.5, 1.0)  # noqa: S311
+    _entries[key] = _Entry(stamps, due_at, read_at + 2 * MAX_AGE_SECONDS, room, membership)
+    _entries.move_to_end(key)
+    _room_users.setdefault(key[0], set()).add(key[1])
+    if len(_entries) > MAX_ENTRIES:
+        (room_id, user_id), _ = _entries.popitem(last=False)
+        users = _room_users[room_id]
+        users.discard(user_id)
+        if not users:
+            del _room_users[room_id]

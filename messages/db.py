@@ -3,7 +3,7 @@
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 
-from rooms.selectors import room_and_membership
+from rooms.selectors import room_and_membership, room_and_memberships
 
 
 def db_call(func):
@@ -18,6 +18,7 @@ def db_call(func):
 
 # The room and the user's membership, read from async code (rooms.selectors.room_and_membership).
 aroom_and_membership = db_call(room_and_membership)
+aroom_and_memberships = db_call(room_and_memberships)
 
 
 class OrmFreeDispatchMixin:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
@@ -20,6 +22,17 @@ def room_and_membership(*, user_id: int, **room_lookup: object) -> tuple[Room | 
     if room is None:
         return None, None
     return room, Membership.objects.filter(room=room, user_id=user_id).first()
+
+
+def room_and_memberships(*, room_id: int, user_ids: Collection[int]) -> tuple[Room | None, dict[int, Membership]]:
+    """The room and the memberships of `user_ids` in it, by user id (a user without one is
+    absent): room_and_membership for many users of one room, in two queries."""
+    room = Room.objects.filter(pk=room_id).first()
+    if room is None or not user_ids:
+        return room, {}
+    return room, {
+        membership.user_id: membership for membership in Membership.objects.filter(room=room, user_id__in=user_ids)
+    }
 
 
 def rooms_public(*, exclude_archived: bool = True) -> QuerySet[Room]:
