@@ -29,18 +29,33 @@ Dispatch = Callable[[dict], Awaitable[None]]
 
 async def dispatch_in_turn(sources: list[Source], dispatch: Dispatch) -> None:
     """Read every source in a task of its own and dispatch its events one at a time, across
-    all sources, until one task ends (always by an exception, which this raises)."""
+    all sources, until one task ends (always by an exception, which this raises).
+
+    As with `await_many_dispatch`, nothing is dispatched once a dispatch has raised (a
+    consumer that stopped handles no more events), and an event being handled when a source
+    fails is handled to its end first."""
     turn = asyncio.Lock()
+    ended = False
 
     async def pump(source: Source) -> None:
+        nonlocal ended
         while True:
             event = await source()
             async with turn:
-                await dispatch(event)
+                if ended:
+                    return
+                try:
+                    await dispatch(event)
+                except BaseException:
+                    ended = True  # before the lock is let go to the other reader
+                    raise
 
     tasks = [asyncio.ensure_future(pump(source)) for source in sources]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        ended = True
+        async with turn:  # the other reader's event in hand, if any, is handled to its end
+            pass
         for task in done:
             task.result()
     finally:

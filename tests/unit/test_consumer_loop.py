@@ -94,3 +94,40 @@ async def test_cancelling_the_consumer_cancels_both_readers():
     with pytest.raises(asyncio.CancelledError):
         await loop
     assert len(readers) == 2 and all(reader.cancelled() for reader in readers)
+
+
+async def test_once_a_handler_stops_the_consumer_no_other_event_is_handled():
+    client, channel = asyncio.Queue(), asyncio.Queue()
+    handled = []
+
+    async def dispatch(event):
+        handled.append(event)
+        if event == "disconnect":
+            await asyncio.sleep(0.01)  # meanwhile the channel's event waits for its turn
+            raise StopConsumer
+
+    loop = asyncio.create_task(dispatch_in_turn([source_of(client), source_of(channel)], dispatch))
+    client.put_nowait("disconnect")
+    await asyncio.sleep(0)
+    channel.put_nowait("room.updated")
+    with pytest.raises(StopConsumer):
+        await asyncio.wait_for(loop, 2)
+    assert handled == ["disconnect"]
+
+
+async def test_an_event_in_hand_when_the_channel_fails_is_handled_to_its_end():
+    client = asyncio.Queue()
+    finished = []
+
+    async def failing_channel():
+        await asyncio.sleep(0.01)
+        raise ConnectionError("the channel layer went away")
+
+    async def dispatch(event):
+        await asyncio.sleep(0.05)  # a send being stored when the channel fails
+        finished.append(event)
+
+    client.put_nowait("message.send")
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(dispatch_in_turn([source_of(client), failing_channel], dispatch), 2)
+    assert finished == ["message.send"]
