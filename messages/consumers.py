@@ -268,8 +268,12 @@ class RoomChatConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMix
             await self._send_frame(protocol.typing_frame(user=event["user"], active=event["active"]))
 
     async def chat_presence(self, event: dict) -> None:
-        if (shared := event.get("shared")) is None or self.send_shared is None or not self.send_shared(shared):
-            await self._send_frame(protocol.presence_frame(event["online"]))
+        # From the hub, encoded and framed once for every socket here: not encoded again when
+        # the shared write is refused, just sent the plain way (as _send_text does).
+        if (shared := event.get("shared")) is None:
+            return await self._send_frame(protocol.presence_frame(event["online"]))
+        if self.send_shared is None or not self.send_shared(shared):
+            await self.send(text_data=shared.text)
 
     async def chat_deleted(self, event: dict) -> None:
         if self.stream is None:
