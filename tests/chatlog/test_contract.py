@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -503,3 +504,41 @@ async def test_sqlite_in_memory_works(tmp_path) -> None:
         assert seqs(await everything(log)) == [1]
     finally:
         await log.close()
+
+
+def _sqlite_indexes(path: Path) -> set[tuple[str, ...]]:
+    with sqlite3.connect(path) as conn:
+        names = [row[1] for row in conn.execute("PRAGMA index_list(chat_messages)")]
+        return {tuple(row[2] for row in conn.execute(f"PRAGMA index_info('{name}')")) for name in names}
+
+
+async def test_sqlite_indexes_only_what_lookups_use(tmp_path) -> None:
+    # Every index is a B-tree each append writes (and fsyncs); the random message id is
+    # looked up by nothing, so it has none.
+    log = SQLiteChatLog(path=str(tmp_path / "chat.sqlite3"))
+    try:
+        await post(log, "c1")
+    finally:
+        await log.close()
+    assert _sqlite_indexes(tmp_path / "chat.sqlite3") == {("room_id", "seq"), ("room_id", "author_id", "client_id")}
+
+
+async def test_sqlite_file_of_the_earlier_schema_keeps_working(tmp_path) -> None:
+    path = tmp_path / "chat.sqlite3"
+    with sqlite3.connect(path) as conn:  # as files made before the id lost its index
+        conn.execute(
+            "CREATE TABLE chat_messages (id TEXT PRIMARY KEY, room_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+            " author_id INTEGER NOT NULL, author_username TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT,"
+            " created_at TEXT NOT NULL, deleted_at TEXT, UNIQUE (room_id, seq), UNIQUE (room_id, author_id, client_id))"
+        )
+        conn.execute(
+            "INSERT INTO chat_messages VALUES ('a' || hex(randomblob(15)), 1, 1, 10, 'user10', 'old', 'from before',"
+            " '2026-12-01T10:00:00+00:00', NULL)"
+        )
+    log = SQLiteChatLog(path=str(path))
+    try:
+        assert (await post(log, "new")).message.seq == 2
+        assert [(m.seq, m.body) for m in await everything(log)] == [(1, "from before"), (2, "body of new")]
+    finally:
+        await log.close()
+    assert ("id",) in _sqlite_indexes(path)
