@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import sqlite3
@@ -507,7 +508,7 @@ async def test_sqlite_in_memory_works(tmp_path) -> None:
 
 
 def _sqlite_indexes(path: Path) -> set[tuple[str, ...]]:
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         names = [row[1] for row in conn.execute("PRAGMA index_list(chat_messages)")]
         return {tuple(row[2] for row in conn.execute(f"PRAGMA index_info('{name}')")) for name in names}
 
@@ -525,15 +526,16 @@ async def test_sqlite_indexes_only_what_lookups_use(tmp_path) -> None:
 
 async def test_sqlite_file_of_the_earlier_schema_keeps_working(tmp_path) -> None:
     path = tmp_path / "chat.sqlite3"
-    with sqlite3.connect(path) as conn:  # as files made before the id lost its index
+    # A file made before the id lost its index.
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
             "CREATE TABLE chat_messages (id TEXT PRIMARY KEY, room_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
             " author_id INTEGER NOT NULL, author_username TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT,"
             " created_at TEXT NOT NULL, deleted_at TEXT, UNIQUE (room_id, seq), UNIQUE (room_id, author_id, client_id))"
         )
         conn.execute(
-            "INSERT INTO chat_messages VALUES ('a' || hex(randomblob(15)), 1, 1, 10, 'user10', 'old', 'from before',"
-            " '2026-12-01T10:00:00+00:00', NULL)"
+            "INSERT INTO chat_messages VALUES ('5f0c9e2a7b3d4e6f8a1b2c3d4e5f6a7b', 1, 1, 10, 'user10', 'old',"
+            " 'from before', '2026-12-01T10:00:00+00:00', NULL)"
         )
     log = SQLiteChatLog(path=str(path))
     try:
