@@ -40,6 +40,8 @@ class MongoEcoProcess:
         uri = process.stdout.readline().strip()
         if not uri.startswith("mongodb://"):
             process.kill()
+            process.wait()
+            process.stdout.close()
             raise RuntimeError(f"mongoeco server did not start (said {uri!r})")
         return cls(process, uri)
 
