@@ -83,21 +83,29 @@ class Setup:
         clients = []
         for index in range(count):
             room = index % args.rooms
-            server = args.url[(room if args.spread == "rooms" else index // args.rooms) % len(args.url)]
+            server = args.url[self.server_of(index)]
             token = self.accounts[index % len(self.accounts)].token if self.accounts else None
             clients.append(
                 BenchClient(index=index, room=room, url=ws_url(server, self.slugs[room]), token=token, tag=self.tag)
             )
         return clients
 
+    def server_of(self, index: int) -> int:
+        """Which --url client `index` talks to (see `clients`)."""
+        args = self.args
+        room = index % args.rooms
+        return (room if args.spread == "rooms" else index // args.rooms) % len(args.url)
+
     def describe(self) -> dict:
         args = self.args
+        placed = [self.server_of(index) for index in range(args.clients)]
         return {
             "label": args.label,
             "target": args.target,
             "servers": len(args.url),
             "clients": args.clients,
             "rooms": args.rooms,
+            "clients_per_server": [placed.count(server) for server in range(len(args.url))],
             "users": len(self.accounts) or None,
         }
 

@@ -7,6 +7,10 @@ Scenarios (full size; `--quick` shrinks them to seconds, to check the harness):
   steady-2-apart  the same over 2 processes that share no room: what taking turns on one core costs
   capacity-1   the highest deliveries/s with p99 <= 100 ms and nothing lost, one server process
   capacity-2   the same with two processes sharing the rooms through Redis
+  own-core-1   one process alone on CPU 0 (Redis beside the load generator), below capacity
+  own-core-2   two processes sharing the rooms, one per core, each with own-core-1's load: what a
+               process that has a core of its own pays for a second one (scale-out, per core)
+  own-core-2-apart  the control: the same with no room shared
   idle-1000    1,000 idle sockets: memory per 1,000, then does every socket still receive?
   idle-10000   the same with 10,000 sockets
   overload     twice capacity-1's rate for 30 s: what senders see; nothing acknowledged lost
@@ -60,16 +64,24 @@ class Scenario:
     timeout: float  # seconds before the load generator is considered stuck
     targets: tuple[str, ...] = APP_AND_BASELINE
     chatlog_on_disk: bool = False  # the app's SQLite chat log in the run directory even without --chatlog-on-disk
+    own_cores: bool = False  # server i on --own-cores[i]; Redis and mongoeco with the load generator
 
 
 def scenarios(
-    *, quick: bool, step_seconds: float, steady_seconds: float, overload_seconds: float, steady_rate: float = 1
+    *,
+    quick: bool,
+    step_seconds: float,
+    steady_seconds: float,
+    overload_seconds: float,
+    steady_rate: float = 1,
+    own_core_rate: float = 1.5,
 ) -> list[Scenario]:
     if quick:
         crowd = {"clients": 20, "rooms": 4, "warmup": 1}
         capacity = {**crowd, "start-rate": 1, "duration": 2, "drain": 5, "max-steps": 4}
         idle = {"hold": 3, "duration": 1, "drain": 10}
         steady = {**crowd, "rate": 1, "duration": 3, "drain": 5}
+        two = {**steady, "clients": 40, "rooms": 8}
         return [
             Scenario("steady", "run", 1, steady, 120, EVERY_TARGET),
             Scenario("steady-disk", "run", 1, steady, 120, APP_ONLY, True),
@@ -77,6 +89,9 @@ def scenarios(
             Scenario("steady-2-apart", "run", 2, {**steady, "spread": "rooms"}, 120, APP_ONLY),
             Scenario("capacity-1", "capacity", 1, capacity, 300, EVERY_TARGET),
             Scenario("capacity-2", "capacity", 2, capacity, 300),
+            Scenario("own-core-1", "run", 1, steady, 120, APP_ONLY, own_cores=True),
+            Scenario("own-core-2", "run", 2, two, 120, APP_ONLY, own_cores=True),
+            Scenario("own-core-2-apart", "run", 2, {**two, "spread": "rooms"}, 120, APP_ONLY, own_cores=True),
             Scenario("idle-1000", "idle", 1, {"clients": 100, "rooms": 5, **idle}, 300),
             Scenario("idle-10000", "idle", 1, {"clients": 300, "rooms": 10, **idle}, 300),
             Scenario("overload", "run", 1, {**crowd, "duration": 3, "drain": 30}, 300),
@@ -86,6 +101,8 @@ def scenarios(
     # Idle longer than redis-py 8's 5 s socket timeout (shared/STACK-NOTES.md), then one message per room.
     idle = {"hold": 15, "duration": 2}
     steady = {**crowd, "rate": steady_rate, "duration": steady_seconds, "drain": 10}
+    own_core = {**steady, "rate": own_core_rate}
+    own_core_2 = {**own_core, "clients": 400, "rooms": 40}
     return [
         Scenario("steady", "run", 1, steady, 600, EVERY_TARGET),
         Scenario("steady-disk", "run", 1, steady, 600, APP_ONLY, chatlog_on_disk=True),
@@ -95,6 +112,12 @@ def scenarios(
         Scenario("steady-2-apart", "run", 2, {**steady, "spread": "rooms"}, 600, APP_ONLY),
         Scenario("capacity-1", "capacity", 1, capacity, 1800, EVERY_TARGET),
         Scenario("capacity-2", "capacity", 2, capacity, 1800),
+        # Per-process load equal in both: own-core-2 has twice the clients and rooms, so each of
+        # its processes makes as many deliveries as own-core-1's one, and app-0 has CPU 0 alone.
+        Scenario("own-core-1", "run", 1, own_core, 600, APP_ONLY, own_cores=True),
+        Scenario("own-core-2", "run", 2, own_core_2, 600, APP_ONLY, own_cores=True),
+        # The control: app-0 does own-core-1's work exactly; only the other CPU's load differs.
+        Scenario("own-core-2-apart", "run", 2, {**own_core_2, "spread": "rooms"}, 600, APP_ONLY, own_cores=True),
         Scenario("idle-1000", "idle", 1, {"clients": 1000, "rooms": 10, **idle, "drain": 30}, 900),
         Scenario("idle-10000", "idle", 1, {"clients": 10000, "rooms": 100, **idle, "drain": 60}, 1800),
         Scenario("overload", "run", 1, {**crowd, "duration": overload_seconds, "drain": 180}, 1200),
@@ -175,7 +198,11 @@ def overload_options(scenario: Scenario, results: dict, target: str) -> dict | N
     return {**scenario.options, "rate": round(2 * rate, 3)}
 
 
-def stack_config(config: StackConfig, scenario: Scenario, target: str) -> StackConfig:
+def stack_config(
+    config: StackConfig, scenario: Scenario, target: str, *, own_cores: tuple[str, ...], service_cpus: str | None
+) -> StackConfig:
+    if scenario.own_cores:
+        config = replace(config, own_cores=own_cores, service_cpus=service_cpus)
     if target == "tutorial":
         return replace(config, layer="core", extra_env={})
     if target == "baseline":
@@ -186,7 +213,10 @@ def stack_config(config: StackConfig, scenario: Scenario, target: str) -> StackC
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    every = "steady,steady-disk,steady-2,steady-2-apart,capacity-1,capacity-2,idle-1000,idle-10000,overload"
+    every = (
+        "steady,steady-disk,steady-2,steady-2-apart,capacity-1,capacity-2,own-core-1,own-core-2,own-core-2-apart,"
+        "idle-1000,idle-10000,overload"
+    )
     parser.add_argument("--scenarios", default=every)
     parser.add_argument("--chatlog", choices=["sqlite", "mongo", "mysql"], default="sqlite",
                         help="the embedded SQLite file, MongoDB on the mongoeco wire server, or MariaDB")  # fmt: skip
@@ -197,6 +227,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "it is on tmpfs (the server's cost, not the disk's fsync) but in steady-disk")  # fmt: skip
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for servers ('' for none)")
     parser.add_argument("--loadgen-cpus", default="1", help="taskset CPU list for the load generator")
+    parser.add_argument("--own-cores", default="0,1",
+                        help="own-core-*: the CPU of each server process, in turn (Redis: --loadgen-cpus)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="tiny scenarios: checks the harness, measures nothing")
     parser.add_argument(
         "--targets",
@@ -212,6 +244,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steady-seconds", type=float, default=30)
     parser.add_argument("--steady-rate", type=float, default=1,
                         help="messages/s per client in `steady` (profile near capacity with 2)")  # fmt: skip
+    parser.add_argument("--own-core-rate", type=float, default=1.5,
+                        help="messages/s per client in own-core-1 and own-core-2")  # fmt: skip
     parser.add_argument("--overload-seconds", type=float, default=30)
     parser.add_argument("--server-policy", choices=["other", "batch"], default="other",
                         help="the servers' scheduling policy (batch: chrt --batch 0), every target's")  # fmt: skip
@@ -236,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted.insert(0, "capacity-1")  # overload runs at twice its rate
     plan = [s for s in scenarios(quick=args.quick, step_seconds=args.step_seconds,
                                  steady_seconds=args.steady_seconds, overload_seconds=args.overload_seconds,
-                                 steady_rate=args.steady_rate)
+                                 steady_rate=args.steady_rate, own_core_rate=args.own_core_rate)
             if s.name in wanted]  # fmt: skip
     config = StackConfig(
         database_url=args.database_url,
@@ -277,6 +311,7 @@ def run_plan(args: argparse.Namespace, *, plan: list[Scenario], config: StackCon
     log(f"writing logs and raw results to {run_dir}")
     create_database(args.database_url, log_dir=run_dir)
     results: dict[tuple[str, str], list[dict]] = {}
+    own_cores = tuple(cpu.strip() for cpu in args.own_cores.split(","))
     try:
         for scenario in plan:
             for target in [name for name in scenario.targets if name in args.targets.split(",")]:
@@ -286,7 +321,9 @@ def run_plan(args: argparse.Namespace, *, plan: list[Scenario], config: StackCon
                     if options is None:
                         log(f"overload / {target}: no capacity to double; skipped")
                         continue
-                target_config = stack_config(config, scenario, target)
+                target_config = stack_config(
+                    config, scenario, target, own_cores=own_cores, service_cpus=args.loadgen_cpus or None
+                )
                 with Stack(target_config, target=target, processes=scenario.processes) as stack:
                     results[(scenario.name, target)] = run_loadgen(
                         stack,

@@ -119,6 +119,10 @@ class StackConfig:
     layer: str = "pubsub"  # or "core"
     server: str = "daphne"  # or "uvicorn"
     server_cpus: str | None = "0"
+    # A core per process: server i on own_cores[i], and Redis and mongoeco on service_cpus
+    # (None: both as server_cpus says, everything on the servers' CPUs).
+    own_cores: tuple[str, ...] | None = None
+    service_cpus: str | None = None
     # The servers' scheduling policy: "other" (Linux's default) or "batch" (`chrt --batch 0`:
     # a woken server does not preempt the task running on its core).
     server_policy: str = "other"
@@ -161,8 +165,12 @@ class Stack:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def _server_cpus(self, index: int) -> str | None:
+        own = self.config.own_cores
+        return own[index % len(own)] if own else self.config.server_cpus
+
     def _start(self) -> None:
-        cpus = self.config.server_cpus
+        cpus = self.config.service_cpus if self.config.own_cores else self.config.server_cpus
         redis_port = free_port()
         redis = Managed(
             "redis",
@@ -178,7 +186,7 @@ class Stack:
         env.update(self.config.extra_env)
         for index in range(self.processes):
             port = free_port()
-            argv = pinned(self._server_argv(port), cpus)
+            argv = pinned(self._server_argv(port), self._server_cpus(index))
             if self.config.server_policy == "batch":
                 argv = ["chrt", "--batch", "0", *argv]
             server = Managed(f"{self.target}-{index}", argv, env=env, log_dir=self.dir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -111,3 +112,55 @@ def test_the_report_compares_the_app_with_both_references_and_shows_the_disk(tmp
     )
     assert "fsync of a 4 KiB append | this machine's disk" in text
     assert "servers under the batch scheduling policy" in text
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a core per process needs two CPUs")
+def test_a_core_per_process_pins_each_server_to_its_own_cpu_and_shares_the_rooms(transactional_db, config):
+    first, second = sorted(os.sched_getaffinity(0))[:2]
+    config.database_url = server_env()["DATABASE_URL"]
+    config.own_cores, config.service_cpus = (str(first), str(second)), str(second)
+    with Stack(config, target="app", processes=2) as stack:
+        pinned_to = {name: os.sched_getaffinity(pid) for name, pid in stack.pids.items()}
+        line = run_loadgen(stack)
+
+    assert pinned_to == {"redis": {second}, "app-0": {first}, "app-1": {second}}
+    # Each room's 3 members alternate between the servers: 2 of each room's on app-0.
+    assert line["clients_per_server"] == [4, 2]
+    assert_nothing_lost(line)
+    # app-0's CPU per delivery: its CPU over the deliveries its clients received, 2 in 3.
+    own = line["deliveries_received"] * 4 / 6
+    assert report.first_server_us_per_delivery(line) == round(line["processes"]["app-0"]["cpu_s"] * 1e6 / own, 1)
+
+
+def test_the_report_gives_the_per_core_capacity_two_processes_keep(tmp_path):
+    def run(scenario: str, servers: int, app0_cpu_s: float) -> dict:
+        return {
+            "kind": "run", "target": "app", "label": scenario, "servers": servers, "clients": 200 * servers,
+            "rooms": 20 * servers, "clients_per_server": [200] * servers, "rate_per_client": 3,
+            "offered_per_s": 600 * servers, "deliveries_per_s": 6000 * servers,
+            "deliveries_received": 180_000 * servers, "processes": {"app-0": {"cpu_s": app0_cpu_s, "cpu_pct": 40}},
+            "latency_ms": {}, "ack_latency_ms": {}, "lost": 0, "duplicated": 0, "out_of_order": 0, "errors": {},
+            "chatlog_check": None, "cpu_busy_pct": {"cpu0": 40.0, "cpu1": 80.0},
+        }  # fmt: skip
+
+    meta = machine.machine_and_versions(
+        args=argparse.Namespace(chatlog="sqlite", layer="pubsub", server="daphne", server_cpus="0", loadgen_cpus="1",
+                                server_policy="other", env=[]),
+        argv=[], started="now", database_url="unused",
+    )  # fmt: skip
+    meta["chatlog_dir"] = ""
+    meta["fsync_ms"] = {"disk": machine.fsync_latency(tmp_path, samples=5, pause=0)}
+    # app-0's 180,000 deliveries: alone in 9 s (50 µs each); beside a process that shares no room
+    # in 9.5 s; beside one that shares the rooms in 10 s. Kept: against the control, 9.5 / 10.
+    results = {
+        ("own-core-1", "app"): [run("own-core-1", 1, 9.0)],
+        ("own-core-2-apart", "app"): [run("own-core-2-apart", 2, 9.5)],
+        ("own-core-2", "app"): [run("own-core-2", 2, 10.0)],
+    }
+    text = report.render(meta=meta, results=results, quick=False, run_dir=tmp_path)
+    assert "| a core per process |" in text and "| 50.0 / 52.8 / 55.6 (95%) |" in text
+    assert "(per-core capacity kept): 50.0 / 52.8 / 55.6 (95%)." in text
+    # Without the control, against the process alone.
+    del results[("own-core-2-apart", "app")]
+    text = report.render(meta=meta, results=results, quick=False, run_dir=tmp_path)
+    assert "| 50.0 / - / 55.6 (90%) |" in text
