@@ -95,6 +95,7 @@ def machine_and_versions(*, args, argv: list[str], started: str, database_url: s
         "server": args.server,
         "server_cpus": args.server_cpus or "not pinned",
         "loadgen_cpus": args.loadgen_cpus or "not pinned",
+        "own_cores": getattr(args, "own_cores", None),
         "server_policy": args.server_policy,
         "extra_env": args.env,
     }

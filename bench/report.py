@@ -154,6 +154,7 @@ def _setup(meta: dict) -> list[str]:
         f"| Machine | {meta['cpu']}, {meta['memory']} RAM; {meta['os']}; load average before: {meta['load_before']} |",
         f"| Pinning | servers, Redis, mongoeco: CPU {meta['server_cpus']} (taskset); load generator: CPU "
         f"{meta['loadgen_cpus']}; MariaDB unpinned (a shared system service)"
+        f"{_own_cores_pinning(meta)}"
         f"{'; servers under the batch scheduling policy' if meta.get('server_policy') == 'batch' else ''} |",
         f"| Server | {_server(meta)}; app settings `bench.settings` |",
         f"| Channel layer | channels-redis `{meta['layer']}` on a private redis-server ({meta['redis_server']}); "
@@ -383,6 +384,12 @@ def _details(results: dict) -> list[str]:
                        f"unanswered; drained in {line['drain_s']} s after sending stopped.")  # fmt: skip
         out.append("")
     return out
+
+
+def _own_cores_pinning(meta: dict) -> str:
+    if not meta.get("own_cores"):
+        return ""
+    return f"; in `own-core-*`, one server on each of CPUs {meta['own_cores']}, Redis with the load generator"
 
 
 def _own_cores(lines: dict[str, dict | None]) -> list[str]:
