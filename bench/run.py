@@ -245,7 +245,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steady-rate", type=float, default=1,
                         help="messages/s per client in `steady` (profile near capacity with 2)")  # fmt: skip
     parser.add_argument("--own-core-rate", type=float, default=1.5,
-                        help="messages/s per client in own-core-1 and own-core-2")  # fmt: skip
+                        help="messages/s per client in the own-core-* scenarios")  # fmt: skip
     parser.add_argument("--overload-seconds", type=float, default=30)
     parser.add_argument("--server-policy", choices=["other", "batch"], default="other",
                         help="the servers' scheduling policy (batch: chrt --batch 0), every target's")  # fmt: skip

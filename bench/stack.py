@@ -119,8 +119,8 @@ class StackConfig:
     layer: str = "pubsub"  # or "core"
     server: str = "daphne"  # or "uvicorn"
     server_cpus: str | None = "0"
-    # A core per process: server i on own_cores[i], and Redis and mongoeco on service_cpus
-    # (None: both as server_cpus says, everything on the servers' CPUs).
+    # A core per process: server i on own_cores[i], Redis and mongoeco on service_cpus. Without
+    # own_cores, every server, Redis and mongoeco run on server_cpus.
     own_cores: tuple[str, ...] | None = None
     service_cpus: str | None = None
     # The servers' scheduling policy: "other" (Linux's default) or "batch" (`chrt --batch 0`:
