@@ -89,6 +89,18 @@ def test_the_references_answer_the_same_load_generator(config, target, layer):
     assert line["chatlog_check"] is None  # the tutorial's consumer stores nothing
 
 
+def report_meta(tmp_path, *, server_policy: str = "other", chatlog_dir: str = "") -> dict:
+    """The set-up of a full run on the default pinning, as bench/run gives it to the report."""
+    meta = machine.machine_and_versions(
+        args=argparse.Namespace(chatlog="sqlite", layer="pubsub", server="daphne", server_cpus="0", loadgen_cpus="1",
+                                server_policy=server_policy, env=[]),
+        argv=[], started="now", database_url="unused",
+    )  # fmt: skip
+    meta["chatlog_dir"] = chatlog_dir
+    meta["fsync_ms"] = {"disk": machine.fsync_latency(tmp_path, samples=5, pause=0)}
+    return meta
+
+
 def test_the_report_compares_the_app_with_both_references_and_shows_the_disk(tmp_path):
     def capacity(target: str, deliveries: float) -> dict:
         return {
@@ -97,13 +109,7 @@ def test_the_report_compares_the_app_with_both_references_and_shows_the_disk(tmp
             "capacity_rate_per_client": deliveries / 2000,
         }  # fmt: skip
 
-    meta = machine.machine_and_versions(
-        args=argparse.Namespace(chatlog="sqlite", layer="pubsub", server="daphne", server_cpus="0", loadgen_cpus="1",
-                                server_policy="batch", env=[]),
-        argv=[], started="now", database_url="unused",
-    )  # fmt: skip
-    meta["chatlog_dir"] = str(tmp_path)
-    meta["fsync_ms"] = {"disk": machine.fsync_latency(tmp_path, samples=5, pause=0)}
+    meta = report_meta(tmp_path, server_policy="batch", chatlog_dir=str(tmp_path))
     results = {("capacity-1", t): [capacity(t, d)] for t, d in (("app", 9000), ("baseline", 3000), ("tutorial", 1800))}
     text = report.render(meta=meta, results=results, quick=False, run_dir=tmp_path)
     assert (
@@ -143,13 +149,7 @@ def test_the_report_gives_the_per_core_capacity_two_processes_keep(tmp_path):
             "chatlog_check": None, "cpu_busy_pct": {"cpu0": 40.0, "cpu1": 80.0},
         }  # fmt: skip
 
-    meta = machine.machine_and_versions(
-        args=argparse.Namespace(chatlog="sqlite", layer="pubsub", server="daphne", server_cpus="0", loadgen_cpus="1",
-                                server_policy="other", env=[]),
-        argv=[], started="now", database_url="unused",
-    )  # fmt: skip
-    meta["chatlog_dir"] = ""
-    meta["fsync_ms"] = {"disk": machine.fsync_latency(tmp_path, samples=5, pause=0)}
+    meta = report_meta(tmp_path)
     # app-0's 180,000 deliveries: alone in 9 s (50 µs each); beside a process that shares no room
     # in 9.5 s; beside one that shares the rooms in 10 s. Kept: against the control, 9.5 / 10.
     results = {
