@@ -45,8 +45,8 @@ def kept_per_core(alone: dict | None, apart: dict | None, shared: dict | None) -
     """`own-core-1`, `own-core-2-apart` and `own-core-2`: the CPU per delivery of the process that
     has a core to itself, and the share of its per-core capacity that two processes sharing the
     rooms keep. The share is against `apart` when there is one: the same load on the other CPU,
-    so only the shared rooms differ (against `alone`, a busier other CPU flatters two processes:
-    the load generator's sends reach `app-0` in bigger batches)."""
+    so only the shared rooms differ (against `alone`, a busier other CPU changes what `app-0`
+    spends, either way: bigger batches from the load generator, caches shared with it)."""
     figures = [first_server_us_per_delivery(line) if line else None for line in (alone, apart, shared)]
     reference = figures[1] or figures[0]
     kept = f" ({100 * reference / figures[2]:.0f}%)" if reference and figures[2] else ""
@@ -406,10 +406,10 @@ def _own_cores(lines: dict[str, dict | None]) -> list[str]:
         "`app-0` spends per delivery it makes beside a second process, against the same alone, is",
         "what a deployment with a core per process pays for scale-out: the share of one process's",
         "per-core capacity that two keep. `own-core-2-apart` is the control: `app-0` does",
-        "`own-core-1`'s work exactly, but the other CPU is as busy as in `own-core-2`, and a busy",
-        "load generator sends `app-0` its traffic in bigger batches; so the share kept is taken",
-        "against it. Measured below capacity (the other CPU would saturate first), where fewer",
-        "messages share each wake-up.",
+        "`own-core-1`'s work exactly, but the other CPU is as busy as in `own-core-2`, which changes",
+        "what `app-0` spends (bigger batches from the load generator, caches shared with it); so",
+        "the share kept is taken against it. Measured below capacity (the other CPU would saturate",
+        "first), where fewer messages share each wake-up.",
         "",
         *_run_table(rows),
         "",
