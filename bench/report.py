@@ -198,6 +198,9 @@ def _get(results: dict, scenario: str, target: str) -> dict | None:
 
 
 REFERENCES = ("baseline", "tutorial")
+# The process alone, beside one sharing no room (the control), beside one sharing the rooms:
+# the order kept_per_core takes them in.
+OWN_CORE_SCENARIOS = ("own-core-1", "own-core-2-apart", "own-core-2")
 
 
 def _row(label: str, figure: str, values: dict[str, float | str | None]) -> str:
@@ -237,7 +240,7 @@ def _summary(results: dict, meta: dict) -> list[str]:
         cpu = " / ".join(str(cpu_us_per_delivery(line) or "-") if line else "-" for line in (shared, apart))
         out.append(_row("steady over 2 processes", "server CPU per delivery, µs: rooms shared / none shared",
                         {"app": cpu}))  # fmt: skip
-    own = [_get(results, scenario, "app") for scenario in ("own-core-1", "own-core-2-apart", "own-core-2")]
+    own = [_get(results, scenario, "app") for scenario in OWN_CORE_SCENARIOS]
     if own[2]:
         out.append(_row("a core per process", "µs CPU per delivery of the process alone on its core: one process "
                         "/ two sharing no room / two sharing the rooms (per-core capacity kept)",
@@ -333,7 +336,7 @@ def _details(results: dict) -> list[str]:
             "",
         ]
         out += [*_run_table(two), ""]
-    own = {scenario: _get(results, scenario, "app") for scenario in ("own-core-1", "own-core-2-apart", "own-core-2")}
+    own = {scenario: _get(results, scenario, "app") for scenario in OWN_CORE_SCENARIOS}
     if any(own.values()):
         out += _own_cores(own)
     disk = _get(results, "steady-disk", "app")
