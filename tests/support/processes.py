@@ -51,6 +51,7 @@ class MongoEcoProcess:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
         self.process.stdout.close()  # the pipe its URI came through
 
 
