@@ -27,18 +27,20 @@ def authorization_header(scope: dict) -> bytes | None:
     return handshake_header(scope, b"authorization")
 
 
-class SessionAuthMiddleware(AuthMiddleware):
-    """Channels' session authentication, skipped when the handshake carries a token.
+class SessionAuthMiddleware(BaseMiddleware):
+    """Channels' session authentication (its AuthMiddleware), skipped when the handshake
+    carries a token: the token decides then (TokenHeaderAuthMiddleware, next in the stack), so
+    reading the session's user, a hop to a database thread for every handshake, would be
+    thrown away."""
 
-    The token decides then (TokenHeaderAuthMiddleware, next in the stack), so reading the
-    session's user, a hop to a database thread for every handshake, would be thrown away.
-    """
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.with_session_user = AuthMiddleware(inner)
 
-    async def resolve_scope(self, scope):
+    async def __call__(self, scope, receive, send):
         if authorization_header(scope) is not None:
-            scope["user"]._wrapped = AnonymousUser()  # replaced by the token's user next
-            return
-        await super().resolve_scope(scope)
+            return await self.inner(scope, receive, send)
+        return await self.with_session_user(scope, receive, send)
 
 
 class TokenHeaderAuthMiddleware(BaseMiddleware):

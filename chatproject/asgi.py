@@ -20,8 +20,7 @@ from messages.routing import websocket_urlpatterns  # noqa: E402
 def _load_url_patterns() -> None:
     """Import every view and compile the URL patterns now, not on the first HTTP request:
     that request runs on the event loop, and the imports (DRF, the API schema, the admin)
-    held it for 150-200 ms, and every socket of the process with it (chatproject.loop_watch
-    caught it)."""
+    would hold it, and every socket of the process with it, for a noticeable while."""
     resolver = get_resolver()
     resolver.url_patterns  # noqa: B018 (imports the URLconf and every view module)
     with contextlib.suppress(Resolver404):

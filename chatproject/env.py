@@ -70,6 +70,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_choices(name: str, choices: list[str], default: list[str]) -> list[str]:
+    """A comma-separated list of some of `choices` ("all" for every one, "none" for none)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip() == "all":
+        return list(choices)
+    items = [] if value.strip() in {"", "none"} else [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in items if item not in choices]
+    if unknown:
+        raise ImproperlyConfigured(f"{name} may list {', '.join(choices)} (or all, or none), not {unknown[0]!r}.")
+    return items
+
+
 def is_mysql_url(url: str) -> bool:
     return urlsplit(url).scheme in {"mysql", "mariadb"}
 

@@ -1,11 +1,10 @@
 """Full garbage collections that walk only what is new, not every open socket.
 
 Python's cycle collector walks every tracked object in a full collection, and an open socket
-keeps about 180 of them (its consumer, scope, tasks, queues, autobahn's and Twisted's
-protocol objects). With 10,000 sockets open, each full collection held the event loop for
-0.7-1.5 s, and while sockets keep connecting one comes every ~1,200 sockets: every socket
-of the process waits that long (measured in bench's idle-10000, chatproject.loop_watch).
-Almost nothing they walk is garbage (`collected=0` in most of them).
+keeps a couple of hundred of them (its consumer, scope, tasks, queues, autobahn's and
+Twisted's protocol objects). With thousands of sockets open, each full collection holds the
+event loop for as long as that walk takes, and every socket of the process waits meanwhile
+(docs/performance-analysis.md has the figures). Almost nothing they walk is garbage.
 
 After each full collection the survivors are frozen (`gc.freeze()`): the next ones walk
 only objects that arrived since. Objects that are frozen are still freed by reference

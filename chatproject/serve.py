@@ -2,8 +2,9 @@
 
 The app refuses frames over CHAT_MAX_FRAME_BYTES with a readable `too_large` error and keeps
 the socket open; daphne itself drops (close 1009) anything over four times that, so no client
-can make a process buffer an unbounded message. It also offers the app the `chat.send_shared`
-extension (chatproject.shared_frames): a room message framed once for all of its sockets.
+can make a process buffer an unbounded message. It runs on the configured event loop
+(CHAT_EVENT_LOOP) with the server tunings CHAT_SERVER_TUNINGS asks for
+(chatproject.server_tunings).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def use_configured_event_loop() -> None:
 def load_daphne() -> type:
     """daphne's command line, on the configured event loop."""
     use_configured_event_loop()
-    from chatproject.daphne_server import ChatCommandLineInterface
+    from chatproject.server_tunings import ChatCommandLineInterface
 
     return ChatCommandLineInterface
 

@@ -1,25 +1,23 @@
-"""An ASGI extension of our server: a frame framed once and written to many sockets at once.
+"""An ASGI extension of our server: frames written to a socket now, each framed once for all.
 
 A room message goes to every socket of the room on this process. Through plain ASGI each copy
 is its own `websocket.send`: a coroutine chain through Channels' middleware and daphne that
-encodes and frames the same text again for every socket, which was most of a delivery's cost.
-`python -m chatproject.serve` puts into every WebSocket scope `extensions["chat.send_shared"]`:
-a plain function that writes a `SharedFrame` to that socket right away, framed once for all of
-them, and says whether it could (False once the socket is closing or closed).
+frames the same text again for every socket. With the `shared-frames` server tuning
+(chatproject.server_tunings), every WebSocket scope carries `extensions["chat.send_frames"]`:
+a plain function that writes a sequence of `SharedFrame`s to that socket right away, in
+order and in one write, framing each frame once for every socket it goes to, and says whether
+it could (False once the socket is closing or closed: nothing was written).
 
-The room consumer writes its other frames (acks, replays, presence) the same way, one socket's
-frame at a time: cheaper than `websocket.send` even when nothing is shared. Servers without the
-extension (uvicorn, Channels' test communicator) simply get `websocket.send`.
+Servers without the extension (plain daphne, uvicorn, Channels' test communicator) simply get
+`websocket.send`, a frame at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-SEND_SHARED = "chat.send_shared"
-
-SendShared = Callable[["SharedFrame"], bool]
+SEND_FRAMES = "chat.send_frames"
 
 
 class SharedFrame:
@@ -32,5 +30,8 @@ class SharedFrame:
         self.wire: Any = None
 
 
-def send_shared_of(scope: dict) -> SendShared | None:
-    return scope.get("extensions", {}).get(SEND_SHARED)
+SendFrames = Callable[[Sequence[SharedFrame]], bool]
+
+
+def send_frames_of(scope: dict) -> SendFrames | None:
+    return scope.get("extensions", {}).get(SEND_FRAMES)

@@ -13,8 +13,8 @@ urlpatterns = [
     path("rooms/", include("rooms.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.api_urls")),
-    path("api/", include("rooms.api_urls")),
-    path("api/", include("messages.api_urls")),
+    path("api/", include("rooms.api.urls")),
+    path("api/", include("messages.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

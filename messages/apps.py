@@ -6,6 +6,3 @@ class ChatMessagesConfig(AppConfig):
     # django.contrib.messages (which the admin needs) already owns the label "messages".
     label = "chat_messages"
     verbose_name = "Chat messages"
-
-    def ready(self) -> None:
-        from messages import access_stamps  # noqa: F401  (connects the change stamps)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messages.consumers import RoomChatConsumer
+from messages.json_endpoint import RoomChatConsumer
 from messages.stomp.consumer import StompConsumer
 
 websocket_urlpatterns = [

@@ -1,9 +1,13 @@
-"""Posting messages: the one path every sender (WebSocket, API, STOMP) goes through.
+"""Writes to the chat log: posting and deleting messages, the one path every caller takes.
 
-Order matters: count the send and learn whether cached access is current (one Redis round
-trip), authorize, check the posting rules and the rate limit (acknowledging instead a resend
-of a message already stored), store, and only then broadcast. Nobody sees a message the log
-has not stored.
+Posting (the JSON endpoint, STOMP, the API): count the send and learn whether cached access
+is current (one Redis round trip), authorize, check the posting rules and the rate limit
+(acknowledging instead a resend of a message already stored), store, and only then tell the
+room. Nobody sees a message the log has not stored. The room is told by the caller once it
+has answered its sender (messages.realtime.session.post_message), or by `message_post`.
+
+Deleting (a moderator, through the API or the admin): a tombstone in the log, an audit
+entry, and a live `message.deleted` once the audit entry commits.
 """
 
 from __future__ import annotations
@@ -11,17 +15,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
 from django.utils import timezone
 
-from messages import protocol
-from messages.access_cache import room_and_membership_for_send
-from messages.access_stamps import membership_stamp_key, room_stamp_key
-from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog
-from messages.groups import batched_group_send, room_group
-from messages.ratelimit import RateDecision, send_rate_hit
-from messages.redis_client import REDIS_ERRORS
+from chatproject.redis_clients import REDIS_ERRORS
+from messages.chatlog import AppendResult, ChatLogUnavailable, StoredMessage, get_chatlog, run_sync
+from messages.posting.access_cache import room_and_membership_for_send
+from messages.posting.ratelimit import RateDecision, send_rate_hit
+from messages.realtime import events, protocol
 from rooms import policies
-from rooms.models import Membership, Room
+from rooms.access_stamps import membership_stamp_key, room_stamp_key
+from rooms.models import Membership, ModerationAction, Room
+from rooms.moderation import check_can_moderate_room
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +58,16 @@ class Posted:
 
 
 async def message_post(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
-    """Store a message and broadcast it to the room. Raises PostRejected."""
+    """Store a message and tell the room. Raises PostRejected."""
     posted = await message_store(room_id=room_id, user_id=user_id, username=username, client_id=client_id, body=body)
-    await broadcast_posted(posted)
+    if posted.created:
+        events.publish(room_id, events.message_posted(seq=posted.message.seq, text=posted.frame_text))
     return posted
 
 
 async def message_store(*, room_id: int, user_id: int, username: str, client_id: str, body: str) -> Posted:
-    """Everything message_post does but the broadcast, which the caller owes once it has
-    answered its sender (`broadcast_posted`). Raises PostRejected.
-
-    The room socket answers first: its ack and its own copy go out on this turn, before the
-    PUBLISH, so the ack does not wait for a Redis round trip and the room's copy of the
-    message, when it comes back, finds the socket free and already served."""
+    """Everything message_post does but telling the room, which the caller owes once it has
+    answered its sender (for a `Posted` with `created`). Raises PostRejected."""
     chatlog = get_chatlog()
     try:
         try:
@@ -118,19 +123,25 @@ def rate_limited(retry_after: float) -> PostRejected:
     )
 
 
-async def broadcast_posted(posted: Posted) -> None:
-    """Tell the room of a message just stored; a resend of a stored one tells nobody."""
-    if posted.created:
-        await broadcast_message(room_id=posted.message.room_id, seq=posted.message.seq, frame_text=posted.frame_text)
-
-
-async def broadcast_message(*, room_id: int, seq: int, frame_text: str) -> None:
-    """Tell every socket of the room, on every process. The frame is encoded once here, not
-    once per recipient. A failure loses nothing: the message is stored, and consumers fill
-    sequence gaps from the log."""
-    # room_id: a STOMP connection subscribes to several rooms and routes each event by it.
-    event = {"type": "chat.message", "room_id": room_id, "seq": seq, "text": frame_text}
-    try:
-        await batched_group_send(room_group(room_id), event)
-    except Exception:
-        logger.exception("broadcast to room %s failed; receivers will fill the gap from the log", room_id)
+def message_delete(*, room: Room, actor: AbstractBaseUser, seq: int, reason: str = "") -> StoredMessage:
+    """Tombstone the message at `seq`. Raises ObjectDoesNotExist, PermissionDenied, or
+    ChatLogUnavailable."""
+    check_can_moderate_room(room, actor, action="delete messages")
+    existing = run_sync(lambda log: log.get(room_id=room.pk, seq=seq))
+    if existing is None:
+        raise ObjectDoesNotExist(f"No message {seq} in this room.")
+    if existing.is_deleted:
+        return existing  # deleting twice changes nothing, so it is not logged or sent again
+    tombstone = run_sync(lambda log: log.delete(room_id=room.pk, seq=seq))
+    author_id = tombstone.author_id
+    with transaction.atomic():
+        ModerationAction.objects.create(
+            room=room,
+            actor=actor,
+            kind=ModerationAction.Kind.DELETE_MESSAGE,
+            target_user_id=author_id if get_user_model().objects.filter(pk=author_id).exists() else None,
+            message_seq=seq,
+            reason=reason,
+        )
+        events.send_on_commit(room.pk, events.message_deleted(message_id=tombstone.id, seq=seq))
+    return tombstone

@@ -1,6 +1,6 @@
-"""The Django admin for staff moderation. Every change goes through rooms.moderation (or
-messages.moderation), so the admin obeys the same rules, writes the same audit log and has
-the same live effect as the API."""
+"""The Django admin for staff moderation. Every change goes through the services
+(rooms.moderation, rooms.services, and messages.interface for messages), so the admin obeys
+the same rules, writes the same audit log and has the same live effect as the API."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from messages import events
-from messages.access_stamps import stamp_membership
-from rooms import moderation
+from rooms import moderation, services
 from rooms.admin_messages import room_messages_view
 from rooms.models import Membership, ModerationAction, Room
 
@@ -40,12 +38,10 @@ class RoomAdmin(admin.ModelAdmin):
     actions = ["lock", "unlock", "archive", "unarchive"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            # A new name or topic shows at once; a room made private closes outsiders' sockets.
-            room_id, wire = obj.pk, moderation.room_wire(obj)
-            transaction.on_commit(lambda: events.notify_room_updated(room_id=room_id, room=wire))
-            transaction.on_commit(lambda: events.notify_access_changed(room_id=room_id))
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # A new name or topic shows at once; a room made private closes outsiders' sockets.
+        moderation.room_save_by_staff(room=obj, changed=form.changed_data)
 
     @admin.display(description="Messages")
     def messages(self, room: Room) -> str:
@@ -129,43 +125,32 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @transaction.atomic
     def save_model(self, request, obj, form, change):
-        room, username = obj.room, obj.user.get_username()
+        room, username, actor = obj.room, obj.user.get_username(), request.user
         previous = Membership.objects.filter(pk=obj.pk).first() if change else None
         if previous is None:
-            obj.save()
+            obj.pk = services.membership_add(room=room, actor=actor, username=username, role=obj.role).pk
             previous = Membership(room=room, user=obj.user)
         elif obj.role != previous.role:
-            Membership.objects.filter(pk=obj.pk).update(role=obj.role)
-            stamp_membership(room.pk, obj.user_id)  # .update() sends no post_save
-            ModerationAction.objects.create(
-                room=room,
-                actor=request.user,
-                kind=ModerationAction.Kind.SET_ROLE,
-                target_user=obj.user,
-                detail=f"{previous.role} → {obj.role}",
-            )
+            moderation.membership_set_role(room=room, actor=actor, username=username, role=obj.role)
         if obj.muted_until != previous.muted_until:
             if obj.muted_until:
-                moderation.membership_mute(room=room, actor=request.user, username=username, until=obj.muted_until)
+                moderation.membership_mute(room=room, actor=actor, username=username, until=obj.muted_until)
             else:
-                moderation.membership_unmute(room=room, actor=request.user, username=username)
+                moderation.membership_unmute(room=room, actor=actor, username=username)
         banned = form.cleaned_data["banned"]
         if banned and not previous.is_banned:
-            moderation.membership_ban(room=room, actor=request.user, username=username, reason=obj.ban_reason)
+            moderation.membership_ban(room=room, actor=actor, username=username, reason=obj.ban_reason)
         elif not banned and previous.is_banned:
-            moderation.membership_unban(room=room, actor=request.user, username=username)
+            moderation.membership_unban(room=room, actor=actor, username=username)
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        room_id, user_id = obj.room_id, obj.user_id
-        super().delete_model(request, obj)
-        transaction.on_commit(lambda: events.notify_access_changed(room_id=room_id, user_id=user_id))
+        services.membership_delete(membership=obj)
 
     def delete_queryset(self, request, queryset):
-        removed = list(queryset.values_list("room_id", "user_id"))
-        super().delete_queryset(request, queryset)
-        for room_id, user_id in removed:
-            transaction.on_commit(lambda r=room_id, u=user_id: events.notify_access_changed(room_id=r, user_id=u))
+        with transaction.atomic():
+            for membership in queryset.select_related("user"):
+                services.membership_delete(membership=membership)
 
     @admin.action(description="Lift the ban")
     def unban(self, request, queryset):

@@ -1,4 +1,4 @@
-"""The admin's per-room message view: reads the chat log through the repository."""
+"""The admin's per-room message view: reads and deletes messages through messages.interface."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from messages.chatlog import ChatLogUnavailable, run_sync
-from messages.moderation import message_delete
+from messages.interface import ChatLogUnavailable, message_delete, messages_search
 from rooms.models import Room
 
 PAGE_SIZE = 50
@@ -35,14 +34,12 @@ def room_messages_view(request, room_id: int):
     criteria = form.cleaned_data if form.is_valid() else {}
     page, error = [], None
     try:
-        page = run_sync(
-            lambda log: log.search(
-                room_id=room.pk,
-                author_username=criteria.get("author") or None,
-                text=criteria.get("text") or None,
-                before_seq=criteria.get("before"),
-                limit=PAGE_SIZE + 1,
-            )
+        page = messages_search(
+            room_id=room.pk,
+            author_username=criteria.get("author") or None,
+            text=criteria.get("text") or None,
+            before_seq=criteria.get("before"),
+            limit=PAGE_SIZE + 1,
         )
     except ChatLogUnavailable:
         error = "The chat log is unavailable right now."

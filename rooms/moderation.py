@@ -1,8 +1,11 @@
-"""Moderation: mute, ban, lock, archive. One set of rules (rooms.policies) for the admin, the
-API and the consumer; every action is written to the audit log and takes effect live."""
+"""Moderation: mute, ban, lock, archive, roles. The rules are rooms.policies; the admin, the API
+and the pages all act through these functions (and messages.services.message_delete for
+messages), so every action obeys the same rules, is written to the audit log and takes
+effect at once on every socket (messages.interface)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -11,25 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from messages import events
+from messages import interface
 from rooms import policies
 from rooms.models import Membership, ModerationAction, Room
 from rooms.selectors import membership_get
 
 Kind = ModerationAction.Kind
-
-
-def room_wire(room: Room) -> dict:
-    """The room as sockets see it (the `room` of `hello` and `room.updated`)."""
-    return {
-        "slug": room.slug,
-        "name": room.name,
-        "topic": room.topic,
-        "is_private": room.is_private,
-        "is_locked": room.is_locked,
-        "is_archived": room.is_archived,
-        "read_only": room.is_read_only,  # locked or archived: nobody can post
-    }
 
 
 def _target_membership(room: Room, username: str, *, may_create: bool) -> Membership:
@@ -106,7 +96,8 @@ def membership_ban(*, room: Room, actor: AbstractBaseUser, username: str, reason
     target.banned_at, target.banned_by, target.ban_reason = timezone.now(), actor, reason
     _save(target, ["banned_at", "banned_by", "ban_reason"])
     _log(room, actor, Kind.BAN, target=target, reason=reason)
-    transaction.on_commit(lambda: events.notify_access_changed(room_id=room.pk, user_id=target.user_id))
+    interface.access_changed_on_commit(room_id=room.pk, user_id=target.user_id)
+    interface.member_left_on_commit(room_id=room.pk, user=target.user)
     return target
 
 
@@ -117,6 +108,26 @@ def membership_unban(*, room: Room, actor: AbstractBaseUser, username: str) -> M
     target.banned_at, target.banned_by, target.ban_reason = None, None, ""
     _save(target, ["banned_at", "banned_by", "ban_reason"])
     _log(room, actor, Kind.UNBAN, target=target)
+    interface.member_updated_on_commit(target)  # a banned member who is unbanned is a member again
+    return target
+
+
+@transaction.atomic
+def membership_set_role(*, room: Room, actor: AbstractBaseUser, username: str, role: str) -> Membership:
+    target = _target_membership(room, username, may_create=False)
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"A role is one of {', '.join(Membership.Role.values)}."})
+    if target.role == role:
+        return target
+    if not policies.can_set_role(
+        actor=membership_get(room=room, user=actor), target=target, role=role, actor_is_staff=actor.is_staff
+    ):
+        raise PermissionDenied("You cannot give this member that role.")
+    previous, target.role = target.role, role
+    _save(target, ["role"])
+    _log(room, actor, Kind.SET_ROLE, target=target, detail=f"{previous} → {role}")
+    if not target.is_banned:
+        interface.member_updated_on_commit(target)
     return target
 
 
@@ -126,16 +137,28 @@ def room_set_locked(*, room: Room, actor: AbstractBaseUser, locked: bool, reason
     room.is_locked = locked
     room.save(update_fields=["is_locked"])
     _log(room, actor, Kind.LOCK if locked else Kind.UNLOCK, reason=reason)
-    transaction.on_commit(lambda: events.notify_room_updated(room_id=room.pk, room=room_wire(room)))
+    interface.room_updated_on_commit(room)
     return room
 
 
 @transaction.atomic
 def room_set_archived(*, room: Room, actor: AbstractBaseUser, archived: bool) -> Room:
-    if not actor.is_staff and not policies.can_manage_members(membership=membership_get(room=room, user=actor)):
+    if not policies.can_archive(actor=membership_get(room=room, user=actor), actor_is_staff=actor.is_staff):
         raise PermissionDenied("Only the room's owner or staff can archive it.")
     room.is_archived = archived
     room.save(update_fields=["is_archived"])
     _log(room, actor, Kind.ARCHIVE if archived else Kind.UNARCHIVE)
-    transaction.on_commit(lambda: events.notify_room_updated(room_id=room.pk, room=room_wire(room)))
+    interface.room_updated_on_commit(room)
+    return room
+
+
+@transaction.atomic
+def room_save_by_staff(*, room: Room, changed: Collection[str]) -> Room:
+    """Save what staff changed in the admin: the room's sockets show its new name or topic, and
+    a room made private closes the sockets of those no longer allowed in."""
+    room.save()
+    if changed:
+        interface.room_updated_on_commit(room)
+    if "is_private" in changed:
+        interface.access_changed_on_commit(room_id=room.pk)
     return room

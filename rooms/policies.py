@@ -1,4 +1,5 @@
-"""Who may do what in a room: pure functions shared by views, the API, consumers and the admin.
+"""Who may do what in a room: every rule, as pure functions, for the pages, the API, both socket
+endpoints and the admin alike (moderation included: rooms.moderation applies these).
 
 `membership` is the user's row for the room or None; rules never touch the database.
 """
@@ -65,3 +66,17 @@ def can_moderate_member(*, actor: Membership | None, target: Membership | None, 
 def can_moderate_room(*, actor: Membership | None, actor_is_staff: bool = False) -> bool:
     """Delete messages and lock or unlock the room."""
     return actor_is_staff or can_moderate(membership=actor)
+
+
+def can_archive(*, actor: Membership | None, actor_is_staff: bool = False) -> bool:
+    return actor_is_staff or can_manage_members(membership=actor)
+
+
+def can_set_role(*, actor: Membership | None, target: Membership, role: str, actor_is_staff: bool = False) -> bool:
+    """Make `target` a member, moderator or owner. Staff may set any role; an owner may make
+    other members moderators or members again, but not other owners, and cannot demote one."""
+    if actor_is_staff:
+        return True
+    if not can_manage_members(membership=actor) or target.user_id == actor.user_id:
+        return False
+    return target.role != Membership.Role.OWNER and role != Membership.Role.OWNER

@@ -1,4 +1,5 @@
-"""Writes to rooms and memberships. Each function checks its own rule before it acts."""
+"""Writes to rooms and memberships. Each function checks its rule (rooms.policies) before it
+acts, and tells the room's open sockets once the change commits (messages.interface)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from messages import events
+from messages import interface
 from rooms import policies
 from rooms.models import ROOM_SLUG_MAX_LENGTH, Membership, Room
 from rooms.selectors import membership_get
@@ -50,9 +51,12 @@ def room_join(*, room: Room, user: AbstractBaseUser) -> Membership:
     if not policies.can_join(membership=membership, room=room):
         raise PermissionDenied("You cannot join this room.")
     try:
-        return Membership.objects.create(room=room, user=user, role=Membership.Role.MEMBER)
+        with transaction.atomic():
+            membership = Membership.objects.create(room=room, user=user, role=Membership.Role.MEMBER)
+            interface.member_updated_on_commit(membership)
     except IntegrityError:  # joined twice at once
         return Membership.objects.get(room=room, user=user)
+    return membership
 
 
 def room_leave(*, room: Room, user: AbstractBaseUser) -> None:
@@ -67,29 +71,51 @@ def room_leave(*, room: Room, user: AbstractBaseUser) -> None:
         .exists()
     ):
         raise ValidationError("The room's only owner cannot leave it.")
-    membership.delete()
+    with transaction.atomic():
+        membership.delete()
+        interface.member_left_on_commit(room_id=room.pk, user=user)
 
 
-def membership_add(*, room: Room, actor: AbstractBaseUser, username: str) -> Membership:
-    """The owner of a room adds a member by username."""
-    if not policies.can_manage_members(membership=membership_get(room=room, user=actor)):
+@transaction.atomic
+def membership_add(
+    *, room: Room, actor: AbstractBaseUser, username: str, role: str = Membership.Role.MEMBER
+) -> Membership:
+    """The owner of a room (or staff, in the admin) adds a member by username."""
+    if not actor.is_staff and not policies.can_manage_members(membership=membership_get(room=room, user=actor)):
         raise PermissionDenied("Only the room's owner can add members.")
     user = get_user_model().objects.filter(username=username.strip()).first()
     if user is None:
         raise ValidationError({"username": f"There is no user called {username.strip()!r}."})
-    membership, created = Membership.objects.get_or_create(room=room, user=user)
+    membership, created = Membership.objects.get_or_create(room=room, user=user, defaults={"role": role})
     if not created and membership.is_banned:
         raise ValidationError({"username": f"{user} is banned from this room; unban them first."})
+    if created:
+        interface.member_updated_on_commit(membership)
     return membership
 
 
+@transaction.atomic
 def membership_remove(*, room: Room, actor: AbstractBaseUser, username: str) -> None:
     if not policies.can_manage_members(membership=membership_get(room=room, user=actor)):
         raise PermissionDenied("Only the room's owner can remove members.")
-    membership = Membership.objects.filter(room=room, user__username=username, banned_at__isnull=True).first()
+    membership = (
+        Membership.objects.filter(room=room, user__username=username, banned_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
     if membership is None:
         raise ValidationError({"username": f"{username!r} is not a member of this room."})
     if membership.role == Membership.Role.OWNER:
         raise ValidationError({"username": "The owner cannot be removed."})
+    membership_delete(membership=membership)
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    """Delete a membership (the owner's removal above, or staff in the admin): the user's
+    sockets in a private room close, and the room's Members lists drop them."""
+    room_id, user = membership.room_id, membership.user
     membership.delete()
-    transaction.on_commit(lambda: events.notify_access_changed(room_id=room.pk, user_id=membership.user_id))
+    interface.access_changed_on_commit(room_id=room_id, user_id=user.pk)
+    if not membership.is_banned:
+        interface.member_left_on_commit(room_id=room_id, user=user)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from messages.chatlog import ChatLogUnavailable, run_sync
+from messages.interface import ChatLogUnavailable, recent_messages
 from rooms import policies, selectors, services
 from rooms.access import access_room
 from rooms.forms import MemberForm, RoomCreateForm
@@ -49,7 +49,7 @@ def room_create(request):
 def room_detail(request, slug: str):
     room, membership = access_room(user=request.user, slug=slug)
     try:
-        recent = run_sync(lambda log: log.page_before(room_id=room.pk, before_seq=None, limit=RECENT_MESSAGES))
+        recent = recent_messages(room_id=room.pk, limit=RECENT_MESSAGES)
     except ChatLogUnavailable:
         recent = []
         flash.warning(request, "Older messages cannot be loaded right now.")

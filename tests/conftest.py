@@ -55,8 +55,8 @@ def _session_chat_log(mongoeco_server):
 async def _close_loop_clients():
     """Clients are bound to the test's event loop: close them before the loop goes."""
     yield
+    from chatproject.redis_clients import close_redis
     from messages.chatlog import close_chatlogs
-    from messages.redis_client import close_redis
 
     await close_chatlogs()
     await close_redis()
@@ -72,8 +72,8 @@ def _close_sync_chatlog():
 
 @pytest.fixture(autouse=True)
 def _clean_in_process_state():
-    from messages.presence import memory_presence
-    from messages.ratelimit import memory_buckets
+    from messages.posting.ratelimit import memory_buckets
+    from messages.realtime.presence import memory_presence
 
     memory_presence.clear()
     memory_buckets.clear()

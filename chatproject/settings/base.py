@@ -8,6 +8,7 @@ from chatproject.env import (
     database_from_url,
     env_choice,
     env_choice_or_int,
+    env_choices,
     env_int,
     env_list,
     env_mysql_url,
@@ -87,10 +88,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 # Rate-limit and presence keys start with this, so deployments can share a Redis database.
 CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX", "chat")
-# pubsub: one PUBLISH per room message and no polling; it measured 21% less server CPU per
-# delivery than core (209 vs 265 µs), with a lower p99 (docs/performance-analysis.md). What it
-# gives up, a queue that keeps messages while a process reconnects to Redis, the chat log makes
-# up for.
+# pubsub: one PUBLISH per group message and no polling; cheaper per delivery than core, with a
+# lower p99 (docs/performance-analysis.md). What it gives up, a queue that keeps messages while
+# a process reconnects to Redis, the chat log makes up for.
 CHANNEL_LAYER_BACKEND = env_choice("CHAT_CHANNEL_LAYER", ["core", "pubsub"], "pubsub")
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -154,6 +154,8 @@ CHAT_PRESENCE_TTL_SECONDS = env_int("CHAT_PRESENCE_TTL_SECONDS", 60, minimum=5)
 CHAT_LOOP_STALL_MS = env_int("CHAT_LOOP_STALL_MS", 200, minimum=0)
 # The event loop under daphne (chatproject.serve): uvloop, or the standard library's.
 CHAT_EVENT_LOOP = env_choice("CHAT_EVENT_LOOP", ["uvloop", "asyncio"], "uvloop")
+# What daphne may do beyond plain daphne (chatproject.server_tunings); each one is opt-in.
+CHAT_SERVER_TUNINGS = env_choices("CHAT_SERVER_TUNINGS", ["shared-frames", "direct-writes", "gc-freeze"], [])
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

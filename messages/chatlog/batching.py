@@ -67,10 +67,9 @@ class GroupCommit[Item, Result]:
 
     A worker thread of its own drains the queue batch after batch for as long as items keep
     coming, and sleeps when it finds the queue empty. Handing work to a sleeping thread is
-    what costs: on one core a round trip through the default executor (`to_thread`) costs
-    about 70 µs of CPU, through a plain queue to a waiting thread of its own about 35, and a
-    thread that is still draining none. A `to_thread` per batch was 9-11% of the event loop
-    at capacity.
+    what costs: through the default executor (`to_thread`) about twice what a plain queue to a
+    waiting thread of its own costs, and to a thread that is still draining, nothing
+    (docs/performance-analysis.md).
 
     Bound to the event loop of its first `submit` (its futures belong to that loop), like the
     repository instances that own one; `close()` ends the worker thread.

@@ -1,31 +1,27 @@
 """The STOMP endpoint `/ws/stomp/` (docs/stomp.md): one connection, any number of room subscriptions.
 
-A thin adapter between STOMP frames and what the JSON endpoint already does: message_store
-stores and broadcast_posted tells the room, RoomStream delivers each subscription in seq
-order, PresenceTracker keeps each subscription online, rooms.policies decides who may see a
-room.
+A codec: STOMP frames become calls on room sessions (messages.realtime.session), one session
+per subscription, and each session's frames go out as that subscription's MESSAGE frames. A
+SEND posts through the same path as the JSON endpoint (messages.realtime.session.post_message).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from functools import partial
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.signals import login_group, token_group
-from messages import protocol
-from messages.chatlog import ChatLogUnavailable, get_chatlog
-from messages.consumer_loop import InTurnDispatchMixin
-from messages.db import OrmFreeDispatchMixin, aroom_and_membership, db_call
-from messages.delivery import RoomStream
-from messages.groups import room_group, user_group
-from messages.layer_outage import LayerOutageMixin
-from messages.presence import PresenceTracker
-from messages.redis_client import REDIS_ERRORS
-from messages.services import PostRejected, broadcast_posted, message_store
+from chatproject.redis_clients import REDIS_ERRORS
+from chatproject.shared_frames import SharedFrame, send_frames_of
+from messages.async_orm import aroom_and_membership, db_call
+from messages.realtime.connection import SessionConsumer
+from messages.realtime.protocol import ServerFrame
+from messages.realtime.session import UNAVAILABLE, RoomSession, SessionUnavailable, post_message
+from messages.services import Posted, PostRejected
 from messages.stomp import destinations, errors, handshake, outbound
 from messages.stomp.errors import StompError
 from messages.stomp.frames import HEARTBEAT, Frame, FrameError, FrameParser
@@ -38,6 +34,7 @@ from rooms.models import Room
 logger = logging.getLogger(__name__)
 
 NORMAL_CLOSURE = 1000
+UNAVAILABLE_DETAIL = "The room cannot be served right now; reconnect later."
 
 
 @db_call
@@ -45,26 +42,18 @@ def _room_id(slug: str) -> int | None:
     return Room.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin, AsyncWebsocketConsumer):
+class StompConsumer(SessionConsumer):
     outage_frame = None  # before CONNECT there is no STOMP session to send an ERROR in
     user: dict | None = None  # {"id", "username"} once CONNECTED
     closed = False
     liveness: Liveness | None = None
 
-    async def __call__(self, scope, receive, send):
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            # However the socket ends (even by a crash), nothing of it may keep running.
-            self._stop_tasks()
-
     async def dispatch(self, message) -> None:
-        handler = self.handler_for(message)
         # Time spent handling (a long replay, say) is not the client's silence.
         if self.liveness is None:  # websocket.connect
-            return await handler(message)
+            return await super().dispatch(message)
         with self.liveness.busy():
-            await handler(message)
+            await super().dispatch(message)
 
     # --- connection lifecycle ----------------------------------------------------------
 
@@ -72,33 +61,24 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin,
         self.parser = FrameParser(max_frame_bytes=settings.CHAT_MAX_FRAME_BYTES)
         self.version = "1.0"  # for ERROR frames before CONNECT: no header escaping
         self.subscriptions = Subscriptions()
-        self.groups_joined: set[str] = set()
         self.connection_id = uuid.uuid4().hex[:12]
         self.serial = 0
+        self.send_frames = send_frames_of(self.scope)
         self.liveness = Liveness(send_beat=partial(self._send_bytes, HEARTBEAT), timed_out=self._timed_out)
         await self.accept(handshake.choose_subprotocol(self.scope.get("subprotocols", [])))
         self.liveness.await_connect()
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
-        self._stop_tasks()
-        for sub in self.subscriptions.all():
-            if sub.presence is not None:
-                await sub.presence.leave()
-        for group in self.groups_joined:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except REDIS_ERRORS:
-                logger.warning("could not leave group %s; it expires by itself", group)
+        self.liveness.stop()
+        await self.leave_everything()
 
-    def _stop_tasks(self) -> None:
-        if self.liveness is not None:
-            self.liveness.stop()
-        for sub in getattr(self, "subscriptions", Subscriptions()).all():
-            if sub.presence is not None:
-                sub.presence.stop()
-            if sub.stream is not None:
-                sub.stream.close()
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.liveness is not None:
+                self.liveness.stop()
 
     async def _fail(self, error: StompError) -> None:
         """ERROR, then close: STOMP 1.2 has no error after which a connection goes on."""
@@ -107,6 +87,9 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin,
         await self._send_bytes(outbound.error(error, version=self.version))
         self.closed = True
         await self.close(error.close_code)
+
+    async def end_login(self) -> None:
+        await self._fail(StompError(errors.SESSION_ENDED, "The browser session of this connection logged out."))
 
     # --- client frames -------------------------------------------------------------------
 
@@ -136,7 +119,7 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin,
                 case "SEND":
                     return await self._send(frame)  # its RECEIPT says more than the others
                 case "SUBSCRIBE":
-                    await self._subscribe(frame)
+                    return await self._subscribe(frame)  # its RECEIPT comes before live messages
                 case "UNSUBSCRIBE":
                     await self._unsubscribe(frame)
                 case "DISCONNECT":
@@ -157,13 +140,13 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin,
         heartbeats = Heartbeats.negotiate(frame)
         user, auth_method = await handshake.authenticate(frame, self.scope)
         self.user = {"id": user.pk, "username": user.get_username()}
-        groups = [user_group(user.pk)]  # bans, deactivation
         # The login's: logging the session out, or revoking the token, ends the connection.
         login = token_group(frame.header("passcode")) if auth_method == "passcode" else login_group(self.scope)
-        if login:
-            groups.append(login)
-        for group in groups:
-            await self._join_group(group)
+        try:
+            await self.join_login_groups(user_id=user.pk, login=login)
+        except REDIS_ERRORS:
+            logger.exception("cannot join the groups of user %s", user.pk)
+            raise StompError(errors.UNAVAILABLE, "The server cannot serve this right now; reconnect later.") from None
         self.version = self.parser.version = version
         await self._send_bytes(
             outbound.connected(
@@ -185,27 +168,23 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin,
         room_id = self.subscriptions.room_id_of(request.room_slug) or await _room_id(request.room_slug)
         if room_id is None:
             raise StompError(errors.NOT_FOUND, f"There is no room {request.room_slug!r}.")
+
+        async def answer(posted: Posted) -> None:
+            # RECEIPT only now: the message is stored. It names the message, like the JSON ack.
+            await self._receipt(frame, **{"message-id": posted.message.id, "seq": str(posted.message.seq)})
+
         try:
-            posted = await message_store(
+            await post_message(
                 room_id=room_id,
-                user_id=self.user["id"],
-                username=self.user["username"],
+                user=self.user,
                 client_id=request.client_id,
                 body=request.body,
+                sessions=[sub.session for sub in self.subscriptions.in_room(room_id)],
+                answer=answer,
             )
         except PostRejected as error:
             headers = errors.extra_headers(error.extra, client_id=request.client_id)
             raise StompError(error.code, error.detail, **headers) from None
-        try:
-            # RECEIPT only now: the message is stored. It names the message, like the JSON ack.
-            await self._receipt(frame, **{"message-id": posted.message.id, "seq": str(posted.message.seq)})
-            if posted.created:
-                for sub in self.subscriptions.in_room(room_id):
-                    await self._deliver(sub, posted.message.seq, posted.frame_text)
-        finally:
-            # The room is told after the sender is answered (as on the JSON endpoint): the
-            # RECEIPT waits for no Redis round trip.
-            await broadcast_posted(posted)
 
     async def _subscribe(self, frame: Frame) -> None:
         request = SubscribeRequest.of(frame, version=self.version)
@@ -218,144 +197,71 @@ class StompConsumer(LayerOutageMixin, OrmFreeDispatchMixin, InTurnDispatchMixin,
             raise StompError(errors.FORBIDDEN, f"You may not see room {slug!r}.")
         if request.after_seq is not None:
             self.subscriptions.count_resume(room.pk)
-        sub = Subscription(request.id, request.destination, room.pk, room.slug, request.events)
-        chatlog = get_chatlog()
-        try:
-            # Join before reading last_seq: anything stored after that read then reaches us.
-            await self._join_group(room_group(room.pk))
-            last_seq = await chatlog.last_seq(room_id=room.pk)
-        except ChatLogUnavailable:
-            raise StompError(errors.UNAVAILABLE, "The room cannot be served right now; reconnect later.") from None
-        sub.stream = RoomStream(
-            chatlog=chatlog,
-            room_id=room.pk,
-            room_slug=room.slug,
-            send_text=partial(self._send_room_text, sub),
-            delivered_seq=last_seq,
-            on_unavailable=self._fail_unavailable,
+        sub = Subscription(request.id, request.destination, request.events, connection=self)
+        sub.session = RoomSession(
+            room=room, user=self.user, output=sub, connection_id=f"{self.connection_id}.{self._next_serial()}"
         )
-        sub.presence = PresenceTracker(
-            room_id=room.pk,
-            user=self.user,
-            connection_id=f"{self.connection_id}.{self._next_serial()}",
-        )
+        self.sessions.append(sub.session)
         self.subscriptions.add(sub)
-        await sub.presence.join()
+        try:
+            await sub.session.open()
+        except SessionUnavailable:
+            raise StompError(errors.UNAVAILABLE, UNAVAILABLE_DETAIL) from None
         if request.after_seq is not None:
-            # Before any live message of this room: events wait until this frame is handled.
-            await self._with_log(sub.stream.resume(after_seq=request.after_seq, cap=settings.CHAT_RESUME_MAX_MESSAGES))
+            # Before any live message of this room: live events wait until start().
+            await sub.session.resume(request.after_seq)
+        await self._receipt(frame)
+        sub.session.start()
 
     async def _unsubscribe(self, frame: Frame) -> None:
         sub_id = frame.header("id") or (frame.header("destination") if self.version == "1.0" else None)
         if not sub_id:
             raise StompError(errors.INVALID_FRAME, "UNSUBSCRIBE needs an id header.")
         sub = self.subscriptions.pop(sub_id)
-        if sub.stream is not None:
-            sub.stream.close()
-        if sub.presence is not None:
-            await sub.presence.leave()
-        if not self.subscriptions.in_room(sub.room_id):
-            await self._leave_group(room_group(sub.room_id))
+        self.sessions.remove(sub.session)
+        await sub.session.close()
 
     async def _receipt(self, frame: Frame, **extra: str) -> None:
         receipt_id = frame.header("receipt")
         if receipt_id is not None:
             await self._send_bytes(outbound.receipt(receipt_id, version=self.version, **extra))
 
-    # --- channel-layer events (the room's, routed by `room_id`; the user's; the session's) --
+    # --- the subscriptions' output (messages.stomp.subscriptions.Connection) ---------------
 
-    async def chat_message(self, event: dict) -> None:
-        for sub in self.subscriptions.in_room(event.get("room_id")):
-            await self._deliver(sub, event["seq"], event["text"])
+    def write_messages_now(self, sub: Subscription, frames: Sequence[ServerFrame]) -> bool:
+        if self.closed or self.send_frames is None:
+            return self.closed  # a closed connection takes (and drops) everything
+        if frames and not self.send_frames([SharedFrame(text) for text in self._messages(sub, frames)]):
+            return False
+        self.liveness.sent()
+        return True
 
-    async def chat_deleted(self, event: dict) -> None:
-        frame = protocol.message_deleted_frame(message_id=event["id"], seq=event["seq"])
-        for sub in self.subscriptions.in_room(event.get("room_id")):
-            # Deliver up to the deleted seq first (from the log, as a tombstone), so a late
-            # live copy of the message can never show its body after the deletion.
-            await self._with_log(sub.stream.catch_up(through_seq=event["seq"]))
-            await self._send_room_frame(sub, frame)
+    async def write_messages(self, sub: Subscription, frames: Sequence[ServerFrame]) -> None:
+        if not self.write_messages_now(sub, frames):
+            for text in self._messages(sub, frames):
+                await self.send(text_data=text)
+            self.liveness.sent()
 
-    async def chat_typing(self, event: dict) -> None:
-        await self._optional_event(event, "typing", protocol.typing_frame(user=event["user"], active=event["active"]))
-
-    async def chat_presence(self, event: dict) -> None:
-        await self._optional_event(event, "presence", protocol.presence_frame(event["online"]))
-
-    async def room_updated(self, event: dict) -> None:
-        await self._optional_event(event, "room.updated", protocol.room_updated_frame(event["room"]))
-
-    async def access_changed(self, event: dict) -> None:
-        """A ban, a removal, or the room made private: re-check, as the JSON endpoint does."""
-        subs = self.subscriptions.in_room(event["room_id"])
-        if not subs:
-            return
-        room, membership = await aroom_and_membership(user_id=self.user["id"], pk=event["room_id"])
-        if room is None or not policies.can_view(membership=membership, room=room):
-            # An ERROR ends the whole connection (STOMP has no other way to end a subscription);
-            # the client reconnects without this room.
-            await self._fail(StompError(errors.FORBIDDEN, f"You may no longer see room {subs[0].room_slug!r}."))
-
-    async def session_ended(self, event: dict) -> None:
-        await self._fail(StompError(errors.SESSION_ENDED, "The browser session of this connection logged out."))
-
-    # --- delivery ----------------------------------------------------------------------------
-
-    async def _deliver(self, sub: Subscription, seq: int, text: str) -> None:
-        await sub.stream.deliver(seq=seq, frame=text)
-
-    async def _with_log(self, reading) -> None:
-        try:
-            await reading
-        except ChatLogUnavailable:
-            await self._fail_unavailable()
-
-    async def _fail_unavailable(self) -> None:
-        # A gap the log cannot fill ends the connection: better a reconnect-and-resume than a hole.
-        await self._fail(StompError(errors.UNAVAILABLE, "The room cannot be served right now; reconnect later."))
-
-    async def _optional_event(self, event: dict, name: str, frame: dict) -> None:
-        if event.get("sender") == self.channel_name:
-            return  # our own typing: never echoed, as on the JSON endpoint (STOMP cannot type anyway)
-        for sub in self.subscriptions.in_room(event.get("room_id")):
-            if name in sub.events:
-                await self._send_room_frame(sub, frame)
-
-    async def _send_room_text(self, sub: Subscription, text: str) -> None:
-        """RoomStream's output (encoded JSON frames) as this subscription's MESSAGE frames."""
-        await self._send_room_frame(sub, outbound.decode_json_frame(text))
-
-    async def _send_room_frame(self, sub: Subscription, frame: dict) -> None:
-        if self.closed:
-            return
-        await self._send_bytes(
+    def _messages(self, sub: Subscription, frames: Sequence[ServerFrame]) -> list[str]:
+        return [
             outbound.room_message(
-                frame,
+                frame.data,
                 destination=sub.destination,
                 subscription=sub.id,
                 message_id=f"{self.connection_id}-{self._next_serial()}",
                 version=self.version,
-            )
-        )
+            ).decode("utf-8")
+            for frame in frames
+        ]
+
+    async def end_subscription(self, sub: Subscription, reason: str) -> None:
+        # An ERROR ends the whole connection (STOMP has no other way to end a subscription);
+        # the client reconnects without this room, or resumes it later.
+        if reason == UNAVAILABLE:
+            return await self._fail(StompError(errors.UNAVAILABLE, UNAVAILABLE_DETAIL))
+        await self._fail(StompError(errors.FORBIDDEN, f"You may no longer see room {sub.room_slug!r}."))
 
     # --- plumbing ------------------------------------------------------------------------------
-
-    async def _join_group(self, group: str) -> None:
-        if group in self.groups_joined:
-            return
-        try:
-            await self.channel_layer.group_add(group, self.channel_name)
-        except REDIS_ERRORS:
-            logger.exception("cannot join group %s", group)
-            raise StompError(errors.UNAVAILABLE, "The server cannot serve this right now; reconnect later.") from None
-        self.groups_joined.add(group)
-
-    async def _leave_group(self, group: str) -> None:
-        self.groups_joined.discard(group)
-        try:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        except REDIS_ERRORS:
-            logger.warning("could not leave group %s; it expires by itself", group)
 
     async def _send_bytes(self, data: bytes) -> None:
         # Text frames: every frame we build is UTF-8, and text is what browsers' tools show.

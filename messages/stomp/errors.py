@@ -7,7 +7,7 @@ and the close code repeats the reason for clients that only see the close.
 
 from __future__ import annotations
 
-from messages import protocol
+from messages.realtime import protocol
 from messages.stomp import frames
 
 # Codes shared with the JSON protocol keep its meaning (docs/protocol.md).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.tokens import user_for_token_key
-from messages.db import db_call
+from messages.async_orm import db_call
 from messages.stomp.errors import UNAUTHENTICATED, UNSUPPORTED_VERSION, StompError
 from messages.stomp.frames import VERSIONS, Frame
 

@@ -7,9 +7,7 @@ type it is the JSON protocol's frame of that type.
 
 from __future__ import annotations
 
-import json
-
-from messages import protocol
+from messages.realtime import protocol
 from messages.stomp import frames
 from messages.stomp.errors import StompError
 
@@ -48,8 +46,3 @@ def room_message(frame: dict, *, destination: str, subscription: str, message_id
         body = protocol.encode(frame)
     headers.update({"type": frame["type"], "content-type": JSON})
     return frames.encode("MESSAGE", headers, body.encode(), version=version)
-
-
-def decode_json_frame(text: str) -> dict:
-    """A JSON protocol frame as RoomStream and the channel layer hand it over."""
-    return json.loads(text)

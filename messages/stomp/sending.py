@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from messages import protocol
+from messages.realtime import protocol
 from messages.stomp import destinations
 from messages.stomp.errors import INVALID_FRAME, UNSUPPORTED, StompError, extra_headers
 from messages.stomp.frames import Frame

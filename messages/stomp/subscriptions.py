@@ -1,24 +1,25 @@
-"""A connection's room subscriptions: what SUBSCRIBE asked for, and where each one stands.
+"""A connection's room subscriptions: what SUBSCRIBE asked for, and each one's room session.
 
-Each subscription has its own RoomStream (so each delivers its room in seq order, without
-gaps, from the log when the channel layer drops or reorders) and its own presence entry.
+Each subscription is a room session (messages.realtime.session) whose output writes the
+session's frames as this subscription's MESSAGE frames (messages.stomp.outbound): so each
+delivers its room in seq order, without gaps, from the log when the channel layer drops or
+reorders, and counts as online in its room.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from messages.consumers import RESUME_WINDOW_SECONDS, RESUMES_PER_WINDOW
-from messages.delivery import RoomStream
-from messages.presence import PresenceTracker
+from messages.realtime import protocol
+from messages.realtime.protocol import ServerFrame
+from messages.realtime.session import RoomSession
+from messages.realtime.throttle import WindowThrottle
 from messages.stomp.errors import INVALID_FRAME, RATE_LIMITED, TOO_MANY_SUBSCRIPTIONS, UNSUPPORTED, StompError
 from messages.stomp.frames import Frame
-from messages.throttle import WindowThrottle
 
 MAX_SUBSCRIPTIONS = 32
-# Room events a subscription can ask for with `x-events`; messages and deletions always come.
-OPTIONAL_EVENTS = frozenset({"presence", "typing", "room.updated"})
-AFTER_SEQ_MAX_DIGITS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,29 +49,63 @@ class SubscribeRequest:
 def _after_seq(value: str | None) -> int | None:
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit() and len(value) <= AFTER_SEQ_MAX_DIGITS):
-        raise StompError(INVALID_FRAME, "x-after-seq must be a non-negative integer.")
-    return int(value)
+    try:
+        return protocol.parse_after_seq_text(value)
+    except protocol.ProtocolError as error:
+        raise StompError(INVALID_FRAME, "x-" + error.detail) from None
 
 
 def _events(value: str | None) -> frozenset[str]:
     if not value:
         return frozenset()
     events = frozenset(name.strip() for name in value.split(",") if name.strip())
-    if not events <= OPTIONAL_EVENTS:
-        raise StompError(INVALID_FRAME, f"x-events may list {', '.join(sorted(OPTIONAL_EVENTS))}.")
+    if not events <= protocol.OPTIONAL_ROOM_FRAME_KINDS:
+        raise StompError(INVALID_FRAME, f"x-events may list {', '.join(sorted(protocol.OPTIONAL_ROOM_FRAME_KINDS))}.")
     return events
 
 
-@dataclass(eq=False, slots=True)
+class Connection(Protocol):
+    """The STOMP connection a subscription writes through (messages.stomp.consumer)."""
+
+    def write_messages_now(self, sub: Subscription, frames: Sequence[ServerFrame]) -> bool: ...
+
+    async def write_messages(self, sub: Subscription, frames: Sequence[ServerFrame]) -> None: ...
+
+    async def end_subscription(self, sub: Subscription, reason: str) -> None: ...
+
+
+@dataclass(eq=False)
 class Subscription:
+    """One SUBSCRIBE, and the output of its room session."""
+
     id: str
     destination: str
-    room_id: int
-    room_slug: str
-    events: frozenset[str]
-    stream: RoomStream | None = None
-    presence: PresenceTracker | None = None
+    events: frozenset[str]  # the optional frame kinds it asked for
+    connection: Connection
+    session: RoomSession | None = None
+
+    @property
+    def room_id(self) -> int:
+        return self.session.room.pk
+
+    @property
+    def room_slug(self) -> str:
+        return self.session.room.slug
+
+    def wanted(self, frames: Sequence[ServerFrame]) -> list[ServerFrame]:
+        return [
+            frame for frame in frames if protocol.ROOM_FRAME_KINDS.get(frame.kind, True) or frame.kind in self.events
+        ]
+
+    # The room session's output (messages.realtime.session.SessionOutput).
+    def write_now(self, frames: Sequence[ServerFrame]) -> bool:
+        return self.connection.write_messages_now(self, self.wanted(frames))
+
+    async def write(self, frames: Sequence[ServerFrame]) -> None:
+        await self.connection.write_messages(self, self.wanted(frames))
+
+    async def end(self, reason: str) -> None:
+        await self.connection.end_subscription(self, reason)
 
 
 @dataclass
@@ -88,12 +123,12 @@ class Subscriptions:
         """Replays are costly to serve and cheap to ask for: the JSON endpoint's limit, per room
         (not per connection, so that a client resuming many rooms at once is not refused)."""
         throttle = self.resumes.setdefault(
-            room_id, WindowThrottle(limit=RESUMES_PER_WINDOW, seconds=RESUME_WINDOW_SECONDS)
+            room_id, WindowThrottle(limit=protocol.RESUMES_PER_WINDOW, seconds=protocol.RESUME_WINDOW_SECONDS)
         )
         if wait := throttle.retry_after():
             raise StompError(
                 RATE_LIMITED,
-                f"At most {RESUMES_PER_WINDOW} resumes of a room per {RESUME_WINDOW_SECONDS} s.",
+                f"At most {protocol.RESUMES_PER_WINDOW} resumes of a room per {protocol.RESUME_WINDOW_SECONDS} s.",
                 **{"retry-after": f"{wait:.2f}"},
             )
 
@@ -107,10 +142,7 @@ class Subscriptions:
         return sub
 
     def in_room(self, room_id: int | None) -> list[Subscription]:
-        return [sub for sub in self.by_id.values() if sub.room_id == room_id]
+        return [sub for sub in self.by_id.values() if sub.session is not None and sub.room_id == room_id]
 
     def room_id_of(self, slug: str) -> int | None:
-        return next((sub.room_id for sub in self.by_id.values() if sub.room_slug == slug), None)
-
-    def all(self) -> list[Subscription]:
-        return list(self.by_id.values())
+        return next((sub.room_id for sub in self.by_id.values() if sub.session and sub.room_slug == slug), None)

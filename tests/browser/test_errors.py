@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.async_api import BrowserContext, expect
 
-from messages.moderation import message_delete
+from messages.services import message_delete
 from rooms.moderation import membership_ban, membership_mute, room_set_locked
 from tests.browser.pages import RoomPage
 

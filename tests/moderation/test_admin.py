@@ -108,3 +108,16 @@ def test_deleting_a_deleted_message_again_changes_nothing(staff_client):
     staff_client.post(url, {"seq": 1})
     staff_client.post(url, {"seq": 1})
     assert ModerationAction.objects.filter(kind="delete_message").count() == 1
+
+
+def test_a_role_changed_in_the_admin_goes_through_the_rules_and_the_audit_log(staff_client):
+    member = UserFactory(username="helper")
+    room = RoomFactory()
+    membership = Membership.objects.create(room=room, user=member)
+    url = reverse("admin:rooms_membership_change", args=[membership.pk])
+    response = staff_client.post(url, {"role": "moderator", "muted_until_0": "", "muted_until_1": "", "ban_reason": ""})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == "moderator"
+    action = ModerationAction.objects.get(kind=ModerationAction.Kind.SET_ROLE)
+    assert (action.target_user, action.detail) == (member, "member → moderator")

@@ -56,7 +56,7 @@ async def test_a_socket_idle_for_longer_than_redis_timeouts_still_receives(serve
     idle = await ChatClient.open(room_url(server_a, room), token=members[0].token)
     sender = await ChatClient.open(room_url(server_b, room), token=members[1].token)
     try:
-        await asyncio.sleep(12)  # longer than redis-py 8's 5 s socket timeout (shared/STACK-NOTES.md)
+        await asyncio.sleep(12)  # longer than redis-py 8's 5 s socket timeout (docs/dependencies.md)
         await sender.send_message("after-idle", "are you still there?")
         [message] = await idle.messages(1)
         assert message["body"] == "are you still there?"

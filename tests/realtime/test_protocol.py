@@ -10,7 +10,7 @@ import websockets
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from messages import protocol
+from messages.realtime import protocol
 from rooms.models import Membership
 from tests.factories import RoomFactory
 from tests.realtime.conftest import room_url

@@ -258,10 +258,14 @@ async def test_send_is_stored_then_receipted_then_shown_to_everyone(server_a, se
 
 
 async def test_the_receipt_comes_before_the_room_is_told(servers_with, room, alice, bob):
-    # As on the JSON endpoint: the RECEIPT says "stored"; telling the room may take a while.
-    server = await sync_to_async(servers_with)("stomp-held", CHAT_TEST_BROADCAST_DELAY="4")
-    sender = await _connected(server, alice)
-    watcher = await ChatClient.open(room_url(server, room), token=bob.token)
+    # As on the JSON endpoint: the RECEIPT says "stored"; telling the other processes may take
+    # a while.
+    here = await sync_to_async(servers_with)("stomp-held-a", CHAT_TEST_BROADCAST_DELAY="4")
+    there = await sync_to_async(servers_with)("stomp-held-b", CHAT_TEST_BROADCAST_DELAY="4")
+    sender = await _connected(here, alice)
+    await sender.subscribe("mine", room.slug)  # the sender's process serves the room too
+    watcher = await ChatClient.open(room_url(there, room), token=bob.token)
+    await asyncio.sleep(0.5)  # the two processes learn that both serve the room
     await sender.send_frame("SEND", {"destination": f"/app/rooms.{room.slug}", "receipt": "r1"}, "hello")
     receipt = await sender.expect("RECEIPT", timeout=2)
     assert receipt.header("receipt-id") == "r1" and receipt.header("seq") == "1"

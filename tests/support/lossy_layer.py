@@ -27,20 +27,33 @@ def fate(seq: int) -> str:
     return "send"
 
 
+def _messages(message) -> list[dict]:
+    """The `message.posted` events of a room's channel-layer message (messages.realtime.events)."""
+    if message.get("type") != "room.events":
+        return []
+    return [event for event in message["events"] if event["type"] == "message.posted"]
+
+
 class LossyGroupSendMixin:
     async def group_send(self, group, message):
-        if message.get("type") != "chat.message":
+        if not _messages(message):
             return await self.real_group_send(group, message)
-        match fate(message["seq"]):
-            case "drop":
-                return None
-            case "delay":
-                asyncio.get_running_loop().call_later(
-                    DELAY_SECONDS, lambda: asyncio.ensure_future(self.real_group_send(group, message))
-                )
-                return None
-            case _:
-                return await self.real_group_send(group, message)
+        kept, delayed = [], []
+        for event in message["events"]:
+            match fate(event["seq"]) if event["type"] == "message.posted" else "send":
+                case "drop":
+                    pass
+                case "delay":
+                    delayed.append(event)
+                case _:
+                    kept.append(event)
+        if delayed:
+            late = {**message, "events": delayed}
+            asyncio.get_running_loop().call_later(
+                DELAY_SECONDS, lambda: asyncio.ensure_future(self.real_group_send(group, late))
+            )
+        if kept:
+            await self.real_group_send(group, {**message, "events": kept})
 
 
 class LossyRedisChannelLayer(LossyGroupSendMixin, RedisChannelLayer):
@@ -48,14 +61,19 @@ class LossyRedisChannelLayer(LossyGroupSendMixin, RedisChannelLayer):
         return await RedisChannelLayer.group_send(self, group, message)
 
 
+def _pubsub_group_send(layer, group, message):
+    # RedisPubSubChannelLayer has no group_send of its own: __getattr__ hands out the one of
+    # the running loop's layer, which a subclass that defines group_send shadows.
+    return RedisPubSubChannelLayer.__getattr__(layer, "group_send")(group, message)
+
+
 class LossyRedisPubSubChannelLayer(LossyGroupSendMixin, RedisPubSubChannelLayer):
     async def real_group_send(self, group, message):
-        # RedisPubSubChannelLayer has no group_send of its own: it forwards to a per-loop layer.
-        return await self._get_layer().group_send(group, message)
+        return await _pubsub_group_send(self, group, message)
 
 
 class HeldRedisPubSubChannelLayer(RedisPubSubChannelLayer):
     async def group_send(self, group, message):
-        if message.get("type") == "chat.message":
+        if _messages(message):
             await asyncio.sleep(float(os.environ["CHAT_TEST_BROADCAST_DELAY"]))
-        return await self._get_layer().group_send(group, message)
+        return await _pubsub_group_send(self, group, message)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from messages import access_cache
+from messages.posting import access_cache
 
 STAMPS = ("room-stamp", "membership-stamp")
 

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from channels.exceptions import StopConsumer
 
-from messages.consumer_loop import dispatch_in_turn
+from messages.realtime.consumer_loop import dispatch_in_turn
 
 
 def source_of(queue: asyncio.Queue):

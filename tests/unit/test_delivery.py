@@ -1,15 +1,18 @@
-"""RoomStream's ordering rules, against an in-memory log (the real log: tests/realtime)."""
+"""RoomStream's ordering rules and the session's fast path, against an in-memory log (the real
+log: tests/realtime)."""
 
 import asyncio
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from chatproject.shared_frames import SharedFrame
-from messages import protocol
 from messages.chatlog import ChatLogUnavailable, StoredMessage
-from messages.delivery import RoomStream
+from messages.realtime import events, protocol
+from messages.realtime.delivery import RoomStream
+from messages.realtime.protocol import ServerFrame
+from messages.realtime.session import RoomSession
 
 
 class MemoryLog:
@@ -40,8 +43,8 @@ class MemoryLog:
         return len(self.messages)
 
 
-def live_text(seq: int) -> str:
-    return json.dumps({"type": "message.new", "message": {"seq": seq, "live": True}})
+def live_text(seq: int) -> ServerFrame:
+    return ServerFrame("message.new", json.dumps({"type": "message.new", "message": {"seq": seq, "live": True}}))
 
 
 @pytest.fixture
@@ -52,10 +55,25 @@ def sent():
 GAP_WAIT = 0.02
 
 
-def stream(log, sent, delivered_seq=0):
-    async def send_text(text):
-        sent.append(json.loads(text))
+class Output:
+    """A session's output: `shared` says whether frames can be written at once (the server's
+    shared frames, chatproject.shared_frames)."""
 
+    def __init__(self, sent, *, shared=False, open_socket=True) -> None:
+        self.sent, self.shared, self.open_socket = sent, shared, open_socket
+
+    def write_now(self, frames):
+        if not (self.shared and self.open_socket):
+            return False
+        self.sent.extend({**json.loads(frame.text), "shared": True} for frame in frames)
+        return True
+
+    async def write(self, frames):
+        if not self.write_now(frames):
+            self.sent.extend(json.loads(frame.text) for frame in frames)
+
+
+def stream(log, sent, delivered_seq=0, output=None):
     async def on_unavailable():
         sent.append({"type": "unavailable"})
 
@@ -63,7 +81,7 @@ def stream(log, sent, delivered_seq=0):
         chatlog=log,
         room_id=1,
         room_slug="r",
-        send_text=send_text,
+        output=output or Output(sent),
         delivered_seq=delivered_seq,
         on_unavailable=on_unavailable,
         gap_wait=GAP_WAIT,
@@ -169,91 +187,100 @@ async def test_my_message_ahead_of_one_still_on_its_way_is_left_to_the_rooms_cop
     assert seqs(sent) == [1, 2]
 
 
-# --- the hub's synchronous fast path (RoomStream.deliver_now, RoomListener) ---------------
+# --- the hub's synchronous fast path (RoomSession._deliver_now, RoomListener) ----------
 
 
-def shared_stream(log, sent, *, open_socket=True):
-    def send_shared(frame):
-        if open_socket:
-            sent.append({**json.loads(frame.text), "shared": True})
-        return open_socket
-
-    room = stream(log, sent)
-    room.send_shared = send_shared
-    return room
+def shared_session(log, sent, *, open_socket=True, shared=True):
+    output = Output(sent, shared=shared, open_socket=open_socket)
+    session = RoomSession(room=SimpleNamespace(pk=1, slug="r"), user={"id": 1, "username": "a"}, output=output)
+    session.stream = stream(log, sent, output=output)
+    return session
 
 
 def shared(seq):
-    return SharedFrame(live_text(seq))
+    return [{**events.message_posted(seq=seq, text=live_text(seq).text), "frame": live_text(seq)}]
 
 
 async def test_the_next_message_is_written_at_once(sent):
-    room = shared_stream(MemoryLog(2), sent)
-    assert room.deliver_now(seq=1, frame=shared(1))
-    assert room.deliver_now(seq=2, frame=shared(2))
-    assert room.deliver_now(seq=2, frame=shared(2))  # a repeat: taken, not written
+    session = shared_session(MemoryLog(2), sent)
+    assert session._deliver_now(shared(1))
+    assert session._deliver_now(shared(2))
+    assert session._deliver_now(shared(2))  # a repeat: taken, not written
     assert seqs(sent) == [1, 2]
 
 
 async def test_a_message_out_of_turn_is_left_to_the_ordered_path_which_still_shares_the_frame(sent):
     log = MemoryLog(3)
-    room = shared_stream(log, sent)
-    assert not room.deliver_now(seq=2, frame=shared(2))
-    await room.deliver(seq=2, frame=shared(2))  # held for 1
-    assert not room.deliver_now(seq=1, frame=shared(1))  # 2 is held: 1 goes the ordered way too
-    await room.deliver(seq=1, frame=shared(1))
+    session = shared_session(log, sent)
+    room = session.stream
+    assert not session._deliver_now(shared(2))
+    await room.deliver(seq=2, frame=live_text(2))  # held for 1
+    assert not session._deliver_now(shared(1))  # 2 is held: 1 goes the ordered way too
+    await room.deliver(seq=1, frame=live_text(1))
     assert seqs(sent) == [1, 2] and log.reads == 0
     assert all(frame.get("shared") for frame in sent)
 
 
 async def test_nothing_is_written_at_once_while_my_own_send_is_in_progress(sent):
-    room = shared_stream(MemoryLog(1), sent)
-    async with room.own_send() as deliver:
-        assert not room.deliver_now(seq=1, frame=shared(1))
+    session = shared_session(MemoryLog(1), sent)
+    async with session.stream.own_send() as deliver:
+        assert not session._deliver_now(shared(1))
         sent.append({"type": "message.ack"})
         await deliver(1, live_text(1))
     assert [f["type"] for f in sent] == ["message.ack", "message.new"]
 
 
 async def test_without_the_servers_shared_frames_everything_takes_the_ordered_path(sent):
-    room = stream(MemoryLog(1), sent)
-    assert not room.deliver_now(seq=1, frame=shared(1))
-    await room.deliver(seq=1, frame=shared(1))
+    session = shared_session(MemoryLog(1), sent, shared=False)
+    assert not session._deliver_now(shared(1))
+    await session.stream.deliver(seq=1, frame=live_text(1))
     assert seqs(sent) == [1]
 
 
 async def test_a_socket_that_cannot_take_a_shared_frame_leaves_it_to_the_ordered_path(sent):
-    room = shared_stream(MemoryLog(1), sent, open_socket=False)
-    assert not room.deliver_now(seq=1, frame=shared(1))
-    assert room.delivered_seq == 0
+    session = shared_session(MemoryLog(1), sent, open_socket=False)
+    assert not session._deliver_now(shared(1))
+    assert session.stream.delivered_seq == 0
+
+
+async def test_a_batch_of_messages_that_come_next_is_written_at_once(sent):
+    session = shared_session(MemoryLog(3), sent)
+    assert session._deliver_now(shared(1) + shared(2) + shared(3))
+    assert seqs(sent) == [1, 2, 3] and session.stream.delivered_seq == 3
+
+
+async def test_a_batch_with_a_gap_is_not_written_at_once_at_all(sent):
+    session = shared_session(MemoryLog(3), sent)
+    assert not session._deliver_now(shared(1) + shared(3))
+    assert sent == [] and session.stream.delivered_seq == 0
 
 
 async def test_the_listener_takes_the_fast_path_only_with_nothing_queued_before():
-    from messages.hub import RoomListener
+    from messages.realtime.hub import RoomListener
 
     handled, offered = [], []
     release = asyncio.Event()
 
-    async def handle(event):
-        handled.append(event["n"])
-        if event["n"] == 1:
+    async def handle(batch):
+        handled.append(batch[0]["n"])
+        if batch[0]["n"] == 1:
             await release.wait()  # a slow event in hand
 
-    def deliver_now(event):
-        offered.append(event["n"])
-        return event["n"] != 1  # 1 needs the ordered path
+    def deliver_now(batch):
+        offered.append(batch[0]["n"])
+        return batch[0]["n"] != 1  # 1 needs the ordered path
 
     listener = RoomListener(handle, deliver_now=deliver_now)
-    listener.put({"n": 0})  # before start(): kept for the ordered path
+    listener.put([{"n": 0}])  # before start(): kept for the ordered path
     listener.start()
     await asyncio.sleep(0)
     assert handled == [0] and offered == []
-    listener.put({"n": 1})
+    listener.put([{"n": 1}])
     await asyncio.sleep(0)
-    listener.put({"n": 2})  # 1 is in hand: 2 must wait behind it, not overtake it
+    listener.put([{"n": 2}])  # 1 is in hand: 2 must wait behind it, not overtake it
     release.set()
     await asyncio.sleep(0.01)
     assert handled == [0, 1, 2] and offered == [1]
-    listener.put({"n": 3})  # idle again: taken at once
+    listener.put([{"n": 3}])  # idle again: taken at once
     assert handled == [0, 1, 2] and offered == [1, 3]
     listener.close()

@@ -1,17 +1,18 @@
-"""One refresh per process keeps every socket online (messages.presence), on the real Redis
+"""One refresh per process keeps every socket online (messages.realtime.presence), on the real Redis
 when REDIS_URL is set, else on the in-memory store."""
 
 import asyncio
 import uuid
 
-from messages import presence, redis_client
+from chatproject import redis_clients as redis_client
+from messages.realtime import presence
 
 
 async def test_the_process_keeps_its_sockets_online_and_tells_a_room_once_when_a_ghost_expires(settings, monkeypatch):
     settings.CHAT_PRESENCE_TTL_SECONDS = 0.6
     told = []
 
-    async def broadcast(room_id, online):
+    def broadcast(room_id, online):
         told.append((room_id, [user["username"] for user in online]))
 
     monkeypatch.setattr(presence, "broadcast_presence", broadcast)

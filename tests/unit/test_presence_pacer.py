@@ -5,7 +5,7 @@ Who sees which list end to end (real daphne processes) is in tests/realtime/test
 
 import asyncio
 
-from messages.presence_pacer import PresencePacer
+from messages.realtime.presence_pacer import PresencePacer
 
 INTERVAL = 0.05
 

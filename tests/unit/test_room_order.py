@@ -6,7 +6,7 @@ real daphne processes) are in tests/realtime/test_guarantees.py.
 
 import asyncio
 
-from messages.room_order import RoomOrder
+from messages.realtime.room_order import RoomOrder
 
 GAP_WAIT = 0.02
 
