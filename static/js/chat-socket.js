@@ -7,7 +7,7 @@ const MAX_DELAY_MS = 15000;
 
 export class ChatSocket {
   /** `on` receives: status({state, text, final}), hello, message, ack, deleted, room, presence,
-   *  typing, error, truncated, resumed. */
+   *  typing, memberUpdated, memberLeft, error, truncated, resumed. */
   constructor({ path, lastSeq, on }) {
     this.path = path;
     this.lastSeq = lastSeq;
@@ -71,6 +71,8 @@ export class ChatSocket {
       case "room.updated": this.on.room(frame.room); break;
       case "presence": this.on.presence(frame.online); break;
       case "typing": this.on.typing(frame); break;
+      case "member.updated": this.on.memberUpdated(frame.member); break;
+      case "member.left": this.on.memberLeft(frame.user); break;
       case "error": this.on.error(frame); break;
     }
   }

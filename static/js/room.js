@@ -4,6 +4,7 @@
 import { ChatSocket } from "./chat-socket.js";
 import { Composer } from "./composer.js";
 import { History } from "./history.js";
+import { Members } from "./members.js";
 import { MessageList } from "./message-list.js";
 import { Outbox } from "./outbox.js";
 import { People } from "./people.js";
@@ -21,6 +22,9 @@ const roomName = $("#room-title").textContent;
 const list = new MessageList({ list: $("#messages"), scroller, me: config.user });
 const people = new People({ onlineList: $("#online"), onlineCount: $("[data-testid=online-count]"),
   typingLine: $("[data-testid=typing]"), me: config.user });
+const membersList = $("[data-testid=members]");
+const members = new Members({ list: membersList, count: $("[data-testid=member-count]"),
+  apiUrl: membersList.dataset.apiUrl });
 const history = new History({ edge: $("[data-testid=history-edge]"), scroller, list,
   apiUrl: scroller.dataset.historyUrl, roomName, announce });
 const composer = new Composer({ form, maxChars: config.maxBodyChars, announce, onSend: send,
@@ -31,6 +35,7 @@ let wasLive = false;
 let missed = 0;
 let unseen = 0;
 let serverError = false;
+let greeted = false;  // a hello after the first: the Members list may have missed changes
 
 const socket = new ChatSocket({
   path: config.socketPath,
@@ -42,6 +47,8 @@ const socket = new ChatSocket({
       missed = 0;
       people.showOnline(frame.online);
       showRoom(frame.room);
+      if (greeted) members.reload();
+      greeted = true;
     },
     room: showRoom,
     deleted: (frame) => list.markDeleted(frame.seq),
@@ -69,6 +76,8 @@ const socket = new ChatSocket({
     },
     presence: (online) => people.showOnline(online),
     typing: (frame) => people.typing(frame.user, frame.active),
+    memberUpdated: (member) => members.updated(member),
+    memberLeft: (user) => members.left(user),
     error: showError,
   },
 });
