@@ -98,4 +98,6 @@ def machine_and_versions(*, args, argv: list[str], started: str, database_url: s
         "own_cores": getattr(args, "own_cores", None),
         "server_policy": args.server_policy,
         "extra_env": args.env,
+        "tunings": getattr(args, "tunings", "all"),
+        "compare": getattr(args, "compare", None),
     }

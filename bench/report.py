@@ -9,7 +9,7 @@ from bench.stack import ROOT, env_pairs
 
 # More than this (% of one core, on average) used by processes outside the benchmark: not quiet.
 QUIET_LIMIT_PCT = 10.0
-SERVER_PREFIXES = ("app-", "baseline-", "tutorial-")
+SERVER_PREFIXES = ("app-", "previous-", "baseline-", "tutorial-")
 
 
 # --- figures from one JSON line -------------------------------------------------------------
@@ -162,6 +162,9 @@ def _setup(meta: dict) -> list[str]:
         f"| ORM database | MariaDB {meta['mariadb']} |",
         f"| Chat log | {chatlog} |",
         *_fsync_rows(meta),
+        f"| Server tunings | `CHAT_SERVER_TUNINGS={meta.get('tunings', 'all')}` for the app "
+        "(chatproject.server_tunings) |",
+        *_previous_rows(meta),
         f"| Extra app environment | {', '.join(meta['extra_env']) or 'none'} (rate limits raised for every run) |",
         f"| Versions | Python {meta['python']}; {versions} |",
         f"| Commit | {meta['commit']} |",
@@ -173,6 +176,13 @@ def _setup(meta: dict) -> list[str]:
         "choose (`CHAT_EVENT_LOOP`). Every scenario starts fresh servers for each target.",
         "",
     ]
+
+
+def _previous_rows(meta: dict) -> list[str]:
+    if not meta.get("compare"):
+        return []
+    return [f"| Previous | **previous**: the app as of `{meta['compare']}` (`--compare`), beside the app wherever "
+            "it runs, with the same settings, virtualenv and pinning |"]  # fmt: skip
 
 
 def _server(meta: dict) -> str:
@@ -197,17 +207,22 @@ def _get(results: dict, scenario: str, target: str) -> dict | None:
     return lines[-1] if lines else None
 
 
-REFERENCES = ("baseline", "tutorial")
+REFERENCES = ("previous", "baseline", "tutorial")
+HEADINGS = {
+    "previous": ("App at the previous revision", "App / previous"),
+    "baseline": ("Baseline (app's layer)", "App / baseline"),
+    "tutorial": ("Tutorial as written", "App / tutorial"),
+}
 # The process alone, beside one sharing no room (the control), beside one sharing the rooms:
 # the order kept_per_core takes them in.
 OWN_CORE_SCENARIOS = ("own-core-1", "own-core-2-apart", "own-core-2")
 
 
-def _row(label: str, figure: str, values: dict[str, float | str | None]) -> str:
+def _summary_row(label: str, figure: str, values: dict[str, float | str | None], references) -> str:
     """One summary row: the app's figure, then each reference's and the app's ratio to it."""
     app = values.get("app")
     cells = [label, figure, "-" if app is None else str(app)]
-    for reference in REFERENCES:
+    for reference in references:
         value = values.get(reference)
         ratio = _ratio(app, value) if isinstance(app, (int, float)) and isinstance(value, (int, float)) else ""
         cells += ["-" if value is None else str(value), ratio]
@@ -215,12 +230,17 @@ def _row(label: str, figure: str, values: dict[str, float | str | None]) -> str:
 
 
 def _summary(results: dict, meta: dict) -> list[str]:
+    references = REFERENCES if meta.get("compare") else REFERENCES[1:]
+    headings = [heading for reference in references for heading in HEADINGS[reference]]
     out = [
         "## Summary",
         "",
-        "| Scenario | Figure | App | Baseline (app's layer) | App / baseline | Tutorial as written | App / tutorial |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Scenario | Figure | App | " + " | ".join(headings) + " |",
+        "| --- | --- | --- |" + " --- |" * len(headings),
     ]
+
+    def _row(label: str, figure: str, values: dict) -> str:
+        return _summary_row(label, figure, values, references)
 
     def lines(scenario: str) -> dict[str, dict]:
         found = {target: _get(results, scenario, target) for target in ("app", *REFERENCES)}

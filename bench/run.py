@@ -98,7 +98,7 @@ def scenarios(
         ]
     crowd = {"clients": 200, "rooms": 20}
     capacity = {**crowd, "start-rate": 0.5, "duration": step_seconds, "drain": 15, "max-steps": 12}
-    # Idle longer than redis-py 8's 5 s socket timeout (shared/STACK-NOTES.md), then one message per room.
+    # Idle longer than redis-py 8's 5 s socket timeout (docs/dependencies.md), then one message per room.
     idle = {"hold": 15, "duration": 2}
     steady = {**crowd, "rate": steady_rate, "duration": steady_seconds, "drain": 10}
     own_core = {**steady, "rate": own_core_rate}
@@ -165,11 +165,12 @@ def profiled(stack: Stack, scenario: Scenario, *, run_dir: Path, enabled: bool) 
 def run_loadgen(
     stack: Stack, scenario: Scenario, *, options: dict, cpus: str | None, run_dir: Path, profile: bool = False
 ) -> list[dict]:
-    argv = [PYTHON, "-m", "bench.loadgen", scenario.mode, "--target", stack.target, "--label", scenario.name]
+    kind = "app" if stack.is_app else stack.target
+    argv = [PYTHON, "-m", "bench.loadgen", scenario.mode, "--target", kind, "--label", scenario.name]
     for url in stack.urls:
         argv += ["--url", url]
     watched = dict(stack.pids)
-    if stack.target == "app" and stack.config.database_url.startswith(("mysql", "mariadb")) and mariadb_pid():
+    if stack.is_app and stack.config.database_url.startswith(("mysql", "mariadb")) and mariadb_pid():
         watched["mariadb"] = mariadb_pid()
     for name, pid in watched.items():
         argv += ["--watch", f"{name}={pid}"]
@@ -180,7 +181,9 @@ def run_loadgen(
         result = subprocess.run(  # noqa: S603 (our own argv)
             pinned(argv, cpus), cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=scenario.timeout, check=False
         )
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    lines = [
+        {**json.loads(line), "target": stack.target} for line in result.stdout.splitlines() if line.startswith("{")
+    ]
     with open(run_dir / "results.jsonl", "a") as out:
         for line in lines:
             stack_info = {"server": stack.config.server, "layer": stack.config.layer, "chatlog": stack.config.chatlog}
@@ -235,6 +238,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=",".join(TARGETS),
         help="any of app,baseline,tutorial (default: all; each scenario runs those it has)",
     )
+    parser.add_argument("--compare", metavar="REV",
+                        help="also run the app as of git revision REV (a worktree in the run dir) wherever the app "
+                             "runs: the report's `previous` column")  # fmt: skip
+    parser.add_argument("--server-python", default=os.environ.get("BENCH_SERVER_PYTHON", PYTHON),
+                        help="the servers' interpreter (bench/run: .venv-serve, requirements.txt only)")  # fmt: skip
+    parser.add_argument("--tunings", default="all",
+                        help="CHAT_SERVER_TUNINGS for the app's servers (chatproject.server_tunings): all, none, "
+                             "or a list")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="py-spy every app server; files in the run dir")
     parser.add_argument("--out", type=Path, help="report path (default docs/performance.md; --quick: the run dir)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
@@ -280,11 +291,31 @@ def main(argv: list[str] | None = None) -> int:
         server=args.server,
         server_cpus=args.server_cpus or None,
         server_policy=args.server_policy,
-        extra_env=env_pairs(args.env),
+        extra_env={"CHAT_SERVER_TUNINGS": args.tunings, **env_pairs(args.env)},
+        previous_root=checkout(args.compare, run_dir) if args.compare else None,
+        server_python=args.server_python,
     )
     with tmpfs_directory(enabled=args.chatlog == "sqlite" and not args.chatlog_on_disk) as chatlog_dir:
         config = replace(config, chatlog_dir=chatlog_dir)
         return run_plan(args, plan=plan, config=config, run_dir=run_dir, stamp=stamp, out=out)
+
+
+def checkout(revision: str, run_dir: Path) -> Path:
+    """A worktree of `revision` in the run directory, for the `previous` target. It runs with this
+    checkout's virtualenv, so the revision must work with today's requirements."""
+    path = run_dir / f"previous-{revision}"
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(path), revision], cwd=ROOT, check=True)  # noqa: S603, S607
+    return path
+
+
+def targets_of(scenario: Scenario, args: argparse.Namespace) -> list[str]:
+    """The targets a scenario runs: those it has and `--targets` names, with `previous` after
+    the app when comparing with another revision."""
+    wanted = args.targets.split(",")
+    targets = [name for name in scenario.targets if name in wanted]
+    if args.compare and "app" in targets:
+        targets.insert(targets.index("app") + 1, "previous")
+    return targets
 
 
 @contextlib.contextmanager
@@ -314,7 +345,7 @@ def run_plan(args: argparse.Namespace, *, plan: list[Scenario], config: StackCon
     own_cores = tuple(cpu.strip() for cpu in args.own_cores.split(","))
     try:
         for scenario in plan:
-            for target in [name for name in scenario.targets if name in args.targets.split(",")]:
+            for target in targets_of(scenario, args):
                 options = scenario.options
                 if scenario.name == "overload":
                     options = overload_options(scenario, results, target)
@@ -336,6 +367,9 @@ def run_plan(args: argparse.Namespace, *, plan: list[Scenario], config: StackCon
     finally:
         if not args.keep_database:
             drop_database(args.database_url)
+        if config.previous_root is not None:
+            remove = ["git", "worktree", "remove", "--force", str(config.previous_root)]
+            subprocess.run(remove, cwd=ROOT, check=False)  # noqa: S603
         text = report.render(meta=meta, results=results, quick=args.quick, run_dir=run_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)

@@ -64,13 +64,15 @@ def base_env(**overrides: str) -> dict[str, str]:
 class Managed:
     """One started process, logging to a file."""
 
-    def __init__(self, name: str, argv: list[str], *, env: dict[str, str], log_dir: Path, stdout_pipe=False) -> None:
+    def __init__(
+        self, name: str, argv: list[str], *, env: dict[str, str], log_dir: Path, stdout_pipe=False, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(  # noqa: S603 (our own argv)
             argv,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=subprocess.PIPE if stdout_pipe else self._log,
             stderr=self._log,
@@ -129,6 +131,15 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Where the SQLite chat log lives (None: the stack's own directory, on the disk).
     chatlog_dir: Path | None = None
+    # The checkout the `previous` target runs the app from (bench/run --compare).
+    previous_root: Path | None = None
+    # The interpreter of the daphne servers: a virtualenv of requirements.txt only, as in
+    # production (bench/run makes .venv-serve), not the benchmark's own with the dev tools.
+    server_python: str = PYTHON
+
+
+# The targets that run the app: this checkout, or another commit's (bench/run --compare).
+APP_TARGETS = ("app", "previous")
 
 
 class Stack:
@@ -137,6 +148,8 @@ class Stack:
     def __init__(self, config: StackConfig, *, target: str, processes: int) -> None:
         self.config = config
         self.target = target
+        self.is_app = target in APP_TARGETS
+        self.root = config.previous_root if target == "previous" else ROOT
         self.processes = processes
         self.run_id = uuid.uuid4().hex[:8]
         self.dir = config.log_dir / f"{target}-{processes}p-{self.run_id}"
@@ -181,7 +194,7 @@ class Stack:
         self.started.append(redis)
         _wait_port(redis_port, redis)
         env = base_env(REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", CHAT_CHANNEL_LAYER=self.config.layer)
-        if self.target == "app":
+        if self.is_app:
             env.update(self._app_env(cpus))
         env.update(self.config.extra_env)
         for index in range(self.processes):
@@ -189,7 +202,7 @@ class Stack:
             argv = pinned(self._server_argv(port), self._server_cpus(index))
             if self.config.server_policy == "batch":
                 argv = ["chrt", "--batch", "0", *argv]
-            server = Managed(f"{self.target}-{index}", argv, env=env, log_dir=self.dir)
+            server = Managed(f"{self.target}-{index}", argv, env=env, log_dir=self.dir, cwd=self.root)
             self.started.append(server)
             server.url = f"http://127.0.0.1:{port}"
             server.wait_http(f"{server.url}/")
@@ -225,14 +238,14 @@ class Stack:
         return env
 
     def _server_argv(self, port: int) -> list[str]:
-        app = "chatproject.asgi:application" if self.target == "app" else "bench.baseline.asgi:application"
+        app = "chatproject.asgi:application" if self.is_app else "bench.baseline.asgi:application"
         if self.config.server == "uvicorn":
             return [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                     "--ws", "websockets-sansio", "--ws-max-size", str(WS_MAX_BYTES), "--no-access-log",
                     "--lifespan", "off", "--log-level", "warning"]  # fmt: skip
-        if self.target == "app":  # the production command: daphne with the app's frame limits
-            return [PYTHON, "-m", "chatproject.serve", "-b", "127.0.0.1", "-p", str(port)]
-        return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
+        if self.is_app:  # the production command: daphne with the app's frame limits
+            return [self.config.server_python, "-m", "chatproject.serve", "-b", "127.0.0.1", "-p", str(port)]
+        return [self.config.server_python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
 
     def stop(self) -> None:
         for managed in reversed(self.started):
