@@ -9,13 +9,12 @@ The channel layer keeps its own connections (channels-redis); these are for the 
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-
 import redis as redis_sync
 import redis.asyncio as redis
 from django.conf import settings
 from redis.exceptions import RedisError
+
+from chatproject.per_loop import PerLoop
 
 __all__ = ["REDIS_ERRORS", "close_redis", "get_redis", "get_sync_redis", "redis_key"]
 
@@ -28,16 +27,12 @@ def redis_key(*parts: object) -> str:
     return ":".join([settings.CHAT_REDIS_PREFIX, *map(str, parts)])
 
 
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.Redis] = weakref.WeakKeyDictionary()
+# No socket timeout on purpose: redis-py 8 changed it to 5 s (docs/dependencies.md).
+_clients = PerLoop(lambda: redis.Redis.from_url(settings.REDIS_URL, decode_responses=True))
 
 
 def get_redis() -> redis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _per_loop.get(loop)
-    if client is None:
-        # No socket timeout on purpose: redis-py 8 changed it to 5 s (docs/dependencies.md).
-        client = _per_loop[loop] = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    return client
+    return _clients.get()
 
 
 _sync_client: redis_sync.Redis | None = None
@@ -56,6 +51,6 @@ async def close_redis() -> None:
     from chatproject.redis_clients.batch import close_batcher
 
     close_batcher()
-    client = _per_loop.pop(asyncio.get_running_loop(), None)
+    client = _clients.pop()
     if client is not None:
         await client.aclose()

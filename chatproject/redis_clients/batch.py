@@ -13,12 +13,12 @@ result or error. A lost connection fails the commands in flight (redis.exception
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 
+from chatproject.per_loop import PerLoop
 from chatproject.redis_clients.pipe import PipeProtocol, open_pipe
 
 
@@ -72,15 +72,11 @@ class CommandBatcher:
             self._pipe = None
 
 
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CommandBatcher] = weakref.WeakKeyDictionary()
+_batchers = PerLoop(lambda: CommandBatcher(settings.REDIS_URL))
 
 
 def _batcher() -> CommandBatcher:
-    loop = asyncio.get_running_loop()
-    batcher = _per_loop.get(loop)
-    if batcher is None:
-        batcher = _per_loop[loop] = CommandBatcher(settings.REDIS_URL)
-    return batcher
+    return _batchers.get()
 
 
 async def batched(*command: Any) -> Any:
@@ -102,6 +98,6 @@ async def batched_all(*commands: Sequence[Any]) -> list[Any]:
 
 def close_batcher() -> None:
     """Close this loop's connection (tests: before their event loop goes)."""
-    batcher = _per_loop.pop(asyncio.get_running_loop(), None)
+    batcher = _batchers.pop()
     if batcher is not None:
         batcher.close()

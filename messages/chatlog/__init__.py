@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
 from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 
+from chatproject.per_loop import PerLoop
 from messages.chatlog.base import AppendResult, ChatLog, ChatLogUnavailable, StoredMessage
 
 __all__ = ["AppendResult", "ChatLog", "ChatLogUnavailable", "StoredMessage", "get_chatlog", "run_sync"]
-
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChatLog] = weakref.WeakKeyDictionary()
 
 
 def build_chatlog() -> ChatLog:
@@ -37,18 +35,17 @@ def build_chatlog() -> ChatLog:
     return SQLiteChatLog(path=config["SQLITE_PATH"])
 
 
+_chatlogs = PerLoop(build_chatlog)
+
+
 def get_chatlog() -> ChatLog:
     """The repository for the running event loop."""
-    loop = asyncio.get_running_loop()
-    chatlog = _per_loop.get(loop)
-    if chatlog is None:
-        chatlog = _per_loop[loop] = build_chatlog()
-    return chatlog
+    return _chatlogs.get()
 
 
 async def close_chatlogs() -> None:
     """Close the running loop's repository (at shutdown, or at the end of a test)."""
-    chatlog = _per_loop.pop(asyncio.get_running_loop(), None)
+    chatlog = _chatlogs.pop()
     if chatlog is not None:
         await chatlog.close()
 

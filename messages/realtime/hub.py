@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Sequence
 
 from channels.layers import get_channel_layer
 
+from chatproject.per_loop import PerLoop
 from chatproject.redis_clients import REDIS_ERRORS
 from messages.chatlog import get_chatlog
 from messages.realtime import events, protocol
@@ -301,13 +301,9 @@ def _log_failure(task: asyncio.Task) -> None:
         logger.warning("a hub could not answer another: %s", task.exception())
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()
+_hubs = PerLoop(RoomHub)
 
 
 def get_hub() -> RoomHub:
     """The hub of the running event loop (one per server process)."""
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(loop)
-    if hub is None:
-        hub = _hubs[loop] = RoomHub()
-    return hub
+    return _hubs.get()

@@ -11,11 +11,11 @@ import logging
 import math
 import threading
 import time
-import weakref
 from collections.abc import Collection
 
 from django.conf import settings
 
+from chatproject.per_loop import PerLoop
 from chatproject.redis_clients import REDIS_ERRORS, redis_key
 from messages.realtime import events
 
@@ -102,21 +102,22 @@ def broadcast_presence(room_id: int, online: list[dict]) -> None:
     events.publish(room_id, events.presence(online=online))
 
 
-async def presence_join(*, room_id: int, user_id: int, username: str, connection_id: str) -> tuple[list[dict], bool]:
-    """Mark a socket online; return who is online and whether that set of users changed."""
+async def _changed(room_id: int, **change: str) -> tuple[list[dict], bool]:
+    """Who is online after `change` (`_touch`'s entry or remove), and whether the set of users changed."""
     entries, _ = await _touch(room_id)
     before = _users(entries)
-    entries, _ = await _touch(room_id, entry=_entry(user_id, username, connection_id))
+    entries, _ = await _touch(room_id, **change)
     after = _users(entries)
     return after, after != before
+
+
+async def presence_join(*, room_id: int, user_id: int, username: str, connection_id: str) -> tuple[list[dict], bool]:
+    """Mark a socket online; return who is online and whether that set of users changed."""
+    return await _changed(room_id, entry=_entry(user_id, username, connection_id))
 
 
 async def presence_leave(*, room_id: int, user_id: int, username: str, connection_id: str) -> tuple[list[dict], bool]:
-    entries, _ = await _touch(room_id)
-    before = _users(entries)
-    entries, _ = await _touch(room_id, remove=_entry(user_id, username, connection_id))
-    after = _users(entries)
-    return after, after != before
+    return await _changed(room_id, remove=_entry(user_id, username, connection_id))
 
 
 class PresenceKeeper:
@@ -158,15 +159,11 @@ class PresenceKeeper:
                 logger.exception("presence refresh failed; will retry")
 
 
-_keepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceKeeper] = weakref.WeakKeyDictionary()
+_keepers = PerLoop(PresenceKeeper)
 
 
 def get_keeper() -> PresenceKeeper:
-    loop = asyncio.get_running_loop()
-    keeper = _keepers.get(loop)
-    if keeper is None:
-        keeper = _keepers[loop] = PresenceKeeper()
-    return keeper
+    return _keepers.get()
 
 
 class PresenceTracker:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 
 from channels.layers import get_channel_layer
 
+from chatproject.per_loop import PerLoop
 from messages.realtime.events import Event, room_group, room_message
 
 logger = logging.getLogger(__name__)
@@ -75,13 +75,9 @@ class RoomPublisher:
             self.sending.discard(room_id)
 
 
-_publishers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomPublisher] = weakref.WeakKeyDictionary()
+_publishers = PerLoop(RoomPublisher)
 
 
 def get_publisher() -> RoomPublisher:
     """The publisher of the running event loop (one per server process)."""
-    loop = asyncio.get_running_loop()
-    publisher = _publishers.get(loop)
-    if publisher is None:
-        publisher = _publishers[loop] = RoomPublisher()
-    return publisher
+    return _publishers.get()
